@@ -1,0 +1,88 @@
+"""The application factory: settings in, ASGI app out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.responses import Response
+
+import tally
+from tally.clock import Clock
+from tally.config import Settings
+from tally.contacts.router import router as contacts_router
+from tally.customers.router import router as customers_router
+from tally.db import Database
+from tally.events.router import router as events_router
+from tally.http.auth import ApiKeyAuth
+from tally.http.docs import install_openapi
+from tally.http.errors import install_error_handlers
+from tally.http.idempotency import IdempotencyKeys
+from tally.http.jsonenc import dumps
+from tally.http.middleware import BodySizeLimit, WireConventions
+from tally.http.ratelimit import ConcurrencyLimit
+from tally.migrate import check_schema
+from tally.testhooks.router import router as test_router
+
+DESCRIPTION = (
+    "A self-hostable billing server that speaks the Invoiced API. Authenticate with HTTP "
+    "Basic auth: the API key is the username, the password is empty."
+)
+
+
+def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> FastAPI:
+    settings = settings or Settings()
+    database = Database(settings)
+    clock = Clock()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if check_migrations:
+            await check_schema(database.engine, settings.database_url)
+        yield
+        await database.dispose()
+
+    app = FastAPI(
+        title="Tally",
+        version=tally.__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        redirect_slashes=False,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.clock = clock
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> Response:
+        return Response(dumps({"status": "ok"}), media_type="application/json")
+
+    app.include_router(customers_router)
+    app.include_router(contacts_router)
+    app.include_router(events_router)
+    if settings.test_mode:
+        app.include_router(test_router)
+
+    install_error_handlers(app)
+    install_openapi(app)
+    # Added innermost first: each add_middleware call wraps everything added before it.
+    app.add_middleware(
+        IdempotencyKeys,
+        database=database,
+        clock=clock,
+        wait_seconds=settings.idempotency_wait_seconds,
+        lease_seconds=settings.idempotency_lease_seconds,
+    )
+    app.add_middleware(ConcurrencyLimit, limit=settings.effective_rate_limit)
+    app.add_middleware(ApiKeyAuth, database=database)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(WireConventions)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Entry point for `uvicorn --factory` and worker processes."""
+    return create_app(Settings())

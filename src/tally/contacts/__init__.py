@@ -1,0 +1,1 @@
+"""Contacts of a customer (customers.md §6)."""

@@ -1,0 +1,1 @@
+"""Customers (customers.md)."""

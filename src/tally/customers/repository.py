@@ -1,0 +1,67 @@
+"""Customer queries. Every one is scoped to the account."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tally.domain.customers import MAX_HIERARCHY_LEVELS
+from tally.domain.errors import NotFound
+from tally.domain.numbering import number_key
+from tally.models import Customer
+
+
+async def get(
+    session: AsyncSession, account_id: int, customer_id: int, *, lock: bool = False
+) -> Customer:
+    statement = select(Customer).where(
+        Customer.account_id == account_id, Customer.id == customer_id
+    )
+    if lock:
+        statement = statement.with_for_update()
+    customer = (await session.execute(statement)).scalar_one_or_none()
+    if customer is None:
+        raise NotFound("Customer", customer_id)
+    return customer
+
+
+async def number_in_use(
+    session: AsyncSession, account_id: int, number: str, *, except_id: int | None = None
+) -> bool:
+    condition = [Customer.account_id == account_id, Customer.number_key == number_key(number)]
+    if except_id is not None:
+        condition.append(Customer.id != except_id)
+    return bool(await session.scalar(select(exists().where(*condition))))
+
+
+async def ancestor_chain(session: AsyncSession, account_id: int, customer_id: int) -> list[int]:
+    """The customer followed by its ancestors, nearest first (bounded: CU10 allows 5 levels)."""
+    chain = [customer_id]
+    current: int | None = customer_id
+    while current is not None and len(chain) <= MAX_HIERARCHY_LEVELS + 1:
+        current = await session.scalar(
+            select(Customer.parent_customer_id).where(
+                Customer.account_id == account_id, Customer.id == current
+            )
+        )
+        if current is None or current in chain:
+            break
+        chain.append(current)
+    return chain
+
+
+async def subtree_height(session: AsyncSession, account_id: int, customer_id: int) -> int:
+    """Levels of sub-customers below a customer (0 for none), one query per level."""
+    height = 0
+    level = [customer_id]
+    while level and height <= MAX_HIERARCHY_LEVELS:
+        level = list(
+            await session.scalars(
+                select(Customer.id).where(
+                    Customer.account_id == account_id, Customer.parent_customer_id.in_(level)
+                )
+            )
+        )
+        if level:
+            height += 1
+    return height

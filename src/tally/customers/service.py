@@ -1,0 +1,308 @@
+"""Customer use cases. Services load, apply domain rules and flush; the router commits."""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy.exc import IntegrityError
+
+from tally.customers import repository
+from tally.customers.schemas import READ_ONLY_REJECTED, CustomerInput, customer_json
+from tally.domain import customers as rules
+from tally.domain.coerce import parse_bool, parse_int
+from tally.domain.errors import InvalidRequest, NotFound
+from tally.domain.metadata import normalize_metadata
+from tally.domain.numbering import number_taken
+from tally.http.context import RequestContext
+from tally.http.listing import (
+    FilterField,
+    ListQuery,
+    fetch_page,
+    filter_conditions,
+    metadata_conditions,
+    order_by,
+)
+from tally.http.validation import reject_read_only, validate
+from tally.models import Customer
+from tally.numbering import allocate_number
+
+# Written as given on create, and on update when sent.
+PLAIN_FIELDS = (
+    "email",
+    "autopay_delay_days",
+    "attention_to",
+    "address1",
+    "address2",
+    "city",
+    "state",
+    "postal_code",
+    "chase",
+    "chasing_cadence",
+    "next_chase_step",
+    "phone",
+    "credit_hold",
+    "credit_limit",
+    "owner",
+    "taxable",
+    "tax_id",
+    "avalara_entity_use_code",
+    "avalara_exemption_number",
+    "notes",
+    "sign_up_page",
+    "ach_gateway",
+    "cc_gateway",
+    "active",
+)
+
+C = Customer
+FILTERS: dict[str, FilterField] = {
+    "id": FilterField(C.id, "int"),
+    "name": FilterField(C.name),
+    "number": FilterField(C.number),
+    "email": FilterField(C.email),
+    "type": FilterField(C.type, choices=rules.CUSTOMER_TYPES),
+    "autopay": FilterField(C.autopay, "bool"),
+    "autopay_delay_days": FilterField(C.autopay_delay_days, "int"),
+    "payment_terms": FilterField(C.payment_terms),
+    "currency": FilterField(C.currency, "lower"),
+    "country": FilterField(C.country),
+    "state": FilterField(C.state),
+    "city": FilterField(C.city),
+    "postal_code": FilterField(C.postal_code),
+    "address1": FilterField(C.address1),
+    "address2": FilterField(C.address2),
+    "attention_to": FilterField(C.attention_to),
+    "phone": FilterField(C.phone),
+    "tax_id": FilterField(C.tax_id),
+    "taxable": FilterField(C.taxable, "bool"),
+    "chase": FilterField(C.chase, "bool"),
+    "chasing_cadence": FilterField(C.chasing_cadence, "int"),
+    "credit_hold": FilterField(C.credit_hold, "bool"),
+    "credit_limit": FilterField(C.credit_limit, "decimal"),
+    "owner": FilterField(C.owner, "int"),
+    "parent_customer": FilterField(C.parent_customer_id, "int"),
+    "language": FilterField(C.language, "lower"),
+    "active": FilterField(C.active, "bool"),
+    "created_at": FilterField(C.created_at, "timestamp"),
+    "updated_at": FilterField(C.updated_at, "timestamp"),
+}
+
+
+def snapshot(ctx: RequestContext, customer: Customer) -> dict[str, Any]:
+    return customer_json(customer, ctx.public_base_url, ctx.account.identifier)
+
+
+async def _apply(
+    ctx: RequestContext, customer: Customer, data: CustomerInput, *, creating: bool
+) -> None:
+    sent = data.model_fields_set
+    account = ctx.account
+
+    if creating or "name" in sent:
+        if not data.name:
+            raise InvalidRequest("Name is missing", "name")
+        customer.name = data.name
+    for field in PLAIN_FIELDS:
+        if creating or field in sent:
+            setattr(customer, field, getattr(data, field))
+
+    if creating or "type" in sent:
+        customer.type = rules.customer_type(data.type, account.default_customer_type)
+    if creating or "country" in sent:
+        customer.country = rules.country(data.country) or account.country
+    if creating or "language" in sent:
+        customer.language = rules.language(data.language)
+    if creating or "currency" in sent:
+        customer.currency = rules.currency(data.currency)
+
+    if creating:
+        autopay = (
+            bool(data.autopay)
+            if "autopay" in sent
+            else (account.default_collection_mode == "autopay")
+        )
+    else:
+        autopay = customer.autopay if data.autopay is None else data.autopay
+    rules.check_autopay_supported(autopay, account.autopay_supported)
+    customer.autopay = autopay
+    customer.payment_terms = rules.payment_terms_after_change(
+        autopay=autopay,
+        terms_sent="payment_terms" in sent,
+        terms=data.payment_terms,
+        current_terms=customer.payment_terms,
+        account_terms=account.payment_terms,
+        creating=creating,
+    )
+
+    if creating or "taxes" in sent:
+        taxes = rules.unique_tax_ids(data.taxes)
+        for tax_id in taxes:
+            # Tax rates arrive with coupons_tax_rates.md; until then no id can exist.
+            raise InvalidRequest(f"No such tax rate: {tax_id}", "taxes")
+        customer.taxes = taxes
+    if creating or "disabled_payment_methods" in sent:
+        customer.disabled_payment_methods = rules.string_list(
+            data.disabled_payment_methods, "disabled_payment_methods"
+        )
+    if creating or "metadata" in sent:
+        # Absent on create, or cleared with "" / null: an empty map (C11.4).
+        customer.metadata_ = normalize_metadata({} if data.metadata is None else data.metadata)
+
+    if "parent_customer" in sent:
+        await _set_parent(ctx, customer, data.parent_customer)
+
+    if creating or "number" in sent:
+        await _set_number(ctx, customer, data.number, creating=creating)
+
+
+async def _set_parent(ctx: RequestContext, customer: Customer, parent_id: int | None) -> None:
+    if parent_id is None:
+        customer.parent_customer_id = None
+        return
+    param = "parent_customer"
+    try:
+        await repository.get(ctx.session, ctx.account_id, parent_id)
+    except NotFound as exc:
+        raise InvalidRequest(f"No such customer: {parent_id}", param) from exc
+    chain = await repository.ancestor_chain(ctx.session, ctx.account_id, parent_id)
+    height = 0
+    if customer.id is not None:
+        height = await repository.subtree_height(ctx.session, ctx.account_id, customer.id)
+    rules.check_parent(customer.id, parent_id, chain, height)
+    customer.parent_customer_id = parent_id
+
+
+async def _set_number(
+    ctx: RequestContext, customer: Customer, number: str | None, *, creating: bool
+) -> None:
+    if number:
+        if await repository.number_in_use(
+            ctx.session, ctx.account_id, number, except_id=customer.id
+        ):
+            raise number_taken("customer", number)
+        customer.number = number
+    elif creating:
+        customer.number = await allocate_number(
+            ctx.session, ctx.account, "customer", Customer.number_key, Customer.account_id
+        )
+    # On update, an empty number keeps the current one.
+
+
+async def _flush(ctx: RequestContext, customer: Customer) -> None:
+    try:
+        await ctx.session.flush()
+    except IntegrityError as exc:
+        # The unique index is the last word when two requests race for one number.
+        raise number_taken("customer", customer.number) from exc
+
+
+async def create(ctx: RequestContext, body: dict[str, Any]) -> Customer:
+    reject_read_only(body, READ_ONLY_REJECTED, "Customer")
+    data = validate(CustomerInput, body)
+    customer = Customer(
+        account_id=ctx.account_id,
+        client_id=secrets.token_urlsafe(36),
+        created_at=ctx.now,
+        updated_at=ctx.now,
+    )
+    await _apply(ctx, customer, data, creating=True)
+    ctx.session.add(customer)
+    await _flush(ctx, customer)
+    ctx.events.created(
+        "customer", customer.id, snapshot(ctx, customer), related=[("customer", customer.id)]
+    )
+    return customer
+
+
+async def retrieve(ctx: RequestContext, customer_id: int) -> Customer:
+    return await repository.get(ctx.session, ctx.account_id, customer_id)
+
+
+async def update(ctx: RequestContext, customer_id: int, body: dict[str, Any]) -> Customer:
+    reject_read_only(body, READ_ONLY_REJECTED, "Customer")
+    data = validate(CustomerInput, body)
+    customer = await repository.get(ctx.session, ctx.account_id, customer_id, lock=True)
+    before = snapshot(ctx, customer)
+    before_methods = list(customer.disabled_payment_methods)
+    await _apply(ctx, customer, data, creating=False)
+    after = snapshot(ctx, customer)
+    # CU18: updated_at moves only when a stored value changed.
+    if after != before or customer.disabled_payment_methods != before_methods:
+        customer.updated_at = ctx.now
+        await _flush(ctx, customer)
+        ctx.events.updated(
+            "customer",
+            customer.id,
+            before,
+            snapshot(ctx, customer),
+            related=[("customer", customer.id)],
+        )
+    return customer
+
+
+async def delete_customer(ctx: RequestContext, customer_id: int) -> None:
+    customer = await repository.get(ctx.session, ctx.account_id, customer_id, lock=True)
+    # CU14: documents, transactions and subscriptions block deletion; none exist yet, so
+    # the check lives with those resources when they arrive.
+    last_state = snapshot(ctx, customer)
+    await ctx.session.delete(customer)  # contacts go with it (ON DELETE CASCADE)
+    await ctx.session.flush()
+    ctx.events.deleted("customer", customer_id, last_state, related=[("customer", customer_id)])
+
+
+def _special_conditions(query: ListQuery) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    payment_source = parse_bool(query.param("payment_source"))
+    if payment_source is True:
+        conditions.append(false())  # no customer has a default payment source yet
+    owner = parse_int(query.param("owner"))
+    if owner is not None:
+        conditions.append(C.owner.is_(None) if owner == -1 else C.owner == owner)
+    # open_balance=1 asks for customers with an open issued invoice and balance=1 for a
+    # positive credit balance; with no invoices or credits recorded yet, nobody has either.
+    for name in ("open_balance", "balance"):
+        if parse_bool(query.param(name)) is True:
+            conditions.append(false())
+    return conditions or [true()]
+
+
+def list_statement(ctx: RequestContext, query: ListQuery) -> Select[Any]:
+    statement = select(Customer).where(Customer.account_id == ctx.account_id)
+    statement = statement.where(*filter_conditions(query.filters, FILTERS))
+    statement = statement.where(*metadata_conditions(Customer.metadata_, query.metadata))
+    statement = statement.where(*_special_conditions(query))
+    if (after := query.timestamp_param("updated_after")) is not None:
+        statement = statement.where(Customer.updated_at > after)
+    if (before := query.timestamp_param("updated_before")) is not None:
+        statement = statement.where(Customer.updated_at < before)
+    return statement
+
+
+async def list_customers(ctx: RequestContext, query: ListQuery) -> tuple[list[Customer], int]:
+    ordering = order_by(query.sort, FILTERS, Customer.id)
+    return await fetch_page(ctx.session, list_statement(ctx, query), ordering, query.page)
+
+
+async def balance(ctx: RequestContext, customer_id: int, currency: str | None) -> dict[str, Any]:
+    """customers.md §5, computed from documents (CB1-CB6)."""
+    customer = await repository.get(ctx.session, ctx.account_id, customer_id)
+    chosen = (
+        (rules.currency(currency) if currency else None)
+        or customer.currency
+        or ctx.account.currency
+    )
+    zero = Decimal(0)
+    # Invoices, credit notes and credits arrive with their issues; with none recorded,
+    # every sum over them is zero and nothing is past due.
+    return {
+        "currency": chosen,
+        "total_outstanding": zero,
+        "due_now": zero,
+        "past_due": False,
+        "open_credit_notes": zero,
+        "available_credits": zero,
+        "history": [],
+    }

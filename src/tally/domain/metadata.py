@@ -1,0 +1,57 @@
+"""Metadata maps (C11): a flat object of at most 10 string values."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+
+from tally.domain.errors import InvalidRequest
+
+MAX_KEYS = 10
+MAX_KEY_LENGTH = 40
+MAX_VALUE_LENGTH = 255
+# Only keys of this shape can be used in `metadata[key]=` list filters (C9.7).
+FILTERABLE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _as_text(key: str, value: object) -> str:
+    if value is None:
+        raise InvalidRequest(f"The provided value for metadata.{key} cannot be null.", "metadata")
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | Decimal):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def normalize_metadata(raw: object) -> dict[str, str]:
+    """Validate a metadata object and return it with every value as its stored string."""
+    if not isinstance(raw, dict):
+        raise InvalidRequest("Metadata must be an object", "metadata")
+    if len(raw) > MAX_KEYS:
+        raise InvalidRequest(
+            f"There can only be up to {MAX_KEYS} metadata values. {len(raw)} values were provided.",
+            "metadata",
+        )
+    result: dict[str, str] = {}
+    for key, value in raw.items():
+        key = str(key)
+        if len(key) > MAX_KEY_LENGTH:
+            raise InvalidRequest(
+                f"The `{key}` metadata key exceeds the {MAX_KEY_LENGTH} character limit.",
+                "metadata",
+            )
+        text = _as_text(key, value)
+        if len(text) > MAX_VALUE_LENGTH:
+            raise InvalidRequest(
+                f"The provided value for metadata.{key} exceeds the "
+                f"{MAX_VALUE_LENGTH} character limit.",
+                "metadata",
+            )
+        result[key] = text
+    return result

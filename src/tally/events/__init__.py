@@ -1,0 +1,1 @@
+"""Events: the record of every change (events_webhooks.md)."""

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every resource: bodies, errors, middleware, listing."""

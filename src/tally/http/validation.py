@@ -1,0 +1,117 @@
+"""Input validation: lenient field types (C3.3, C3.4) and pydantic errors as C6 errors."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+
+from tally.domain.coerce import parse_bool, parse_decimal, parse_int
+from tally.domain.errors import InvalidRequest
+from tally.domain.text import field_title
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Invalid(ValueError):
+    """A validator failure whose message is the complete sentence to show the client."""
+
+
+def _text(value: Any) -> Any:
+    if value == "":
+        return None  # C3.4: empty string means null
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _flag(value: Any) -> Any:
+    if value is None or value == "":
+        return False  # C3.3: "" is false for a boolean that cannot be null
+    result = parse_bool(value)
+    if result is None:
+        raise ValueError("not a boolean")
+    return result
+
+
+def _optional_flag(value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    result = parse_bool(value)
+    if result is None:
+        raise ValueError("not a boolean")
+    return result
+
+
+def _integer(value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    result = parse_int(value)
+    if result is None:
+        raise ValueError("not an integer")
+    return result
+
+
+def _decimal(value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    result = parse_decimal(value)
+    if result is None:
+        raise ValueError("not a number")
+    return result
+
+
+def _email(value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise Invalid("Email must be a valid email address")
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise Invalid("Email must be a valid email address") from exc
+
+
+Text = Annotated[str | None, BeforeValidator(_text)]
+Flag = Annotated[bool, BeforeValidator(_flag)]
+OptionalFlag = Annotated[bool | None, BeforeValidator(_optional_flag)]
+Integer = Annotated[int | None, BeforeValidator(_integer)]
+Number = Annotated[Decimal | None, BeforeValidator(_decimal)]
+Email = Annotated[str | None, BeforeValidator(_email)]
+
+
+class Input(BaseModel):
+    """Base for request bodies: unknown fields are ignored (C3.8)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+def _message(error: Any) -> str:
+    field = str(error["loc"][0]) if error["loc"] else "request"
+    title = field_title(field)
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, Invalid):
+        return str(cause)
+    if error["type"] == "missing":
+        return f"{title} is missing"
+    if error["type"] == "string_too_long":
+        return f"{title} must be no longer than {error['ctx']['max_length']} characters"
+    return f"{title} is invalid"
+
+
+def validate(model: type[M], body: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        param = str(first["loc"][0]) if first["loc"] else None
+        raise InvalidRequest(_message(first), param) from None
+
+
+def reject_read_only(body: dict[str, Any], fields: frozenset[str], object_name: str) -> None:
+    """C3.9: computed fields a resource lists as rejected are a 400, never stored."""
+    for name in body:
+        if name in fields:
+            raise InvalidRequest(f"Mass assignment of {name} on {object_name} is not allowed", name)

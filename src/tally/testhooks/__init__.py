@@ -1,0 +1,1 @@
+"""Test-mode hooks (C23.2): move the clock, run a job now. Absent outside test mode."""
