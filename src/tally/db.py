@@ -10,8 +10,10 @@ holding a pooled connection or spinning in SQLite's busy handler.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +27,17 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from tally.config import Settings
+from tally.http.jsonenc import dumps
 
 _WRITE_OPTION = "tally_write"
+
+
+def _json_text(value: Any) -> str:
+    return dumps(value).decode()
+
+
+def _json_value(text: str | bytes) -> Any:
+    return json.loads(text, parse_float=Decimal)
 
 
 def _prepare_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
@@ -60,7 +71,13 @@ class Database:
         options: dict[str, Any] = {}
         if not self.is_sqlite:
             options.update(pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
-        self.engine = create_async_engine(settings.database_url, **options)
+        self.engine = create_async_engine(
+            settings.database_url,
+            # JSON columns hold API snapshots (events): decimals must stay exact both ways.
+            json_serializer=_json_text,
+            json_deserializer=_json_value,
+            **options,
+        )
         if self.is_sqlite:
             _prepare_sqlite(self.engine, settings.sqlite_busy_timeout_ms)
         self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)

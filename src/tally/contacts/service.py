@@ -11,6 +11,7 @@ from tally.customers import repository as customers
 from tally.customers.service import snapshot as customer_snapshot
 from tally.domain import customers as rules
 from tally.domain.errors import InvalidRequest, NotFound
+from tally.domain.text import required_text
 from tally.http.context import RequestContext
 from tally.http.listing import FilterField, ListQuery, fetch_page, filter_conditions, order_by
 from tally.http.validation import validate
@@ -71,9 +72,7 @@ async def _get(ctx: RequestContext, customer_id: int, contact_id: int) -> Contac
 def _apply(contact: Contact, data: ContactInput, *, creating: bool, default_country: str) -> None:
     sent = data.model_fields_set
     if creating or "name" in sent:
-        if not data.name:
-            raise InvalidRequest("Name is missing", "name")
-        contact.name = data.name
+        contact.name = required_text(data.name, "name")
     for field in FIELDS:
         if creating or field in sent:
             setattr(contact, field, getattr(data, field))

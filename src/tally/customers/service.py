@@ -16,6 +16,7 @@ from tally.domain.coerce import parse_bool, parse_int
 from tally.domain.errors import InvalidRequest, NotFound
 from tally.domain.metadata import normalize_metadata
 from tally.domain.numbering import number_taken
+from tally.domain.text import required_text
 from tally.http.context import RequestContext
 from tally.http.listing import (
     FilterField,
@@ -102,9 +103,7 @@ async def _apply(
     account = ctx.account
 
     if creating or "name" in sent:
-        if not data.name:
-            raise InvalidRequest("Name is missing", "name")
-        customer.name = data.name
+        customer.name = required_text(data.name, "name")
     for field in PLAIN_FIELDS:
         if creating or field in sent:
             setattr(customer, field, getattr(data, field))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
@@ -27,40 +28,18 @@ def _text(value: Any) -> Any:
     return value
 
 
-def _flag(value: Any) -> Any:
-    if value is None or value == "":
-        return False  # C3.3: "" is false for a boolean that cannot be null
-    result = parse_bool(value)
-    if result is None:
-        raise ValueError("not a boolean")
-    return result
+def _lenient(parse: Callable[[Any], Any], blank: Any = None) -> Callable[[Any], Any]:
+    """A before-validator: blank input becomes `blank`, anything `parse` rejects is invalid."""
 
+    def validator(value: Any) -> Any:
+        if value is None or value == "":
+            return blank
+        result = parse(value)
+        if result is None:
+            raise ValueError("invalid")
+        return result
 
-def _optional_flag(value: Any) -> Any:
-    if value is None or value == "":
-        return None
-    result = parse_bool(value)
-    if result is None:
-        raise ValueError("not a boolean")
-    return result
-
-
-def _integer(value: Any) -> Any:
-    if value is None or value == "":
-        return None
-    result = parse_int(value)
-    if result is None:
-        raise ValueError("not an integer")
-    return result
-
-
-def _decimal(value: Any) -> Any:
-    if value is None or value == "":
-        return None
-    result = parse_decimal(value)
-    if result is None:
-        raise ValueError("not a number")
-    return result
+    return validator
 
 
 def _email(value: Any) -> Any:
@@ -75,10 +54,11 @@ def _email(value: Any) -> Any:
 
 
 Text = Annotated[str | None, BeforeValidator(_text)]
-Flag = Annotated[bool, BeforeValidator(_flag)]
-OptionalFlag = Annotated[bool | None, BeforeValidator(_optional_flag)]
-Integer = Annotated[int | None, BeforeValidator(_integer)]
-Number = Annotated[Decimal | None, BeforeValidator(_decimal)]
+# C3.3: "" is false for a boolean that cannot be null, null for one that can.
+Flag = Annotated[bool, BeforeValidator(_lenient(parse_bool, blank=False))]
+OptionalFlag = Annotated[bool | None, BeforeValidator(_lenient(parse_bool))]
+Integer = Annotated[int | None, BeforeValidator(_lenient(parse_int))]
+Number = Annotated[Decimal | None, BeforeValidator(_lenient(parse_decimal))]
 Email = Annotated[str | None, BeforeValidator(_email)]
 
 
