@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 import invoiced
 import pytest
-from invoiced.errors import AuthenticationError, InvalidRequestError
 from invoiced import util
+from invoiced.errors import AuthenticationError, InvalidRequestError
 from invoiced.objects import List
 
 from tests.support import ServerProcess, new_account
@@ -92,7 +92,6 @@ def client(server: ServerProcess, db_url: str) -> invoiced.Client:
 
 
 def follow(client: invoiced.Client, url: str) -> tuple[list, List]:
-    # only used for customer lists
     """Request a `Link` URL the way the Go client does (C20.1): strip the configured base."""
     assert url.startswith(client.api_url + "/"), url
     response = client.request("GET", url[len(client.api_url) :])
@@ -286,6 +285,21 @@ def test_list_default_per_page_and_empty_result_c7_8(client, server):
     assert meta.total_count == 0
     url = f"{server.base_url}/customers?page=1"
     assert meta.links == {"self": url, "first": url, "last": url}
+
+
+def test_list_page_past_end_c7_7(client, server):
+    for i in range(4):
+        client.Customer.create(name=f"C{i}")
+    customers, meta = client.Customer.list(page=5, per_page=3)
+    assert customers == []
+    assert meta.total_count == 4
+    base = server.base_url
+    assert meta.links == {
+        "self": f"{base}/customers?page=5&per_page=3",
+        "first": f"{base}/customers?page=1&per_page=3",
+        "previous": f"{base}/customers?page=4&per_page=3",
+        "last": f"{base}/customers?page=2&per_page=3",
+    }
 
 
 def test_list_filter_autopay_python_booleans_c9_4(client):
