@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from tally.domain.coerce import parse_timestamp
+from tally.domain.coerce import parse_decimal, parse_timestamp
 from tally.domain.errors import InvalidRequest, NotFound
 from tally.http.body import read_body
 from tally.http.context import RequestContext, request_context
@@ -19,10 +19,14 @@ JOBS: dict[str, Callable[[RequestContext], Awaitable[object]]] = {}
 
 @router.post("/_test/clock")
 async def set_clock(request: Request, ctx: RequestContext = Depends(request_context)) -> Response:
-    body = await read_body(request)
-    now = parse_timestamp(body.get("now"))
-    if now is None:
+    raw = (await read_body(request)).get("now")
+    if raw is None or raw == "":
         raise InvalidRequest("Now is missing", "now")
+    now = parse_timestamp(raw)
+    if now is None and (exact := parse_decimal(raw)) is not None:
+        now = int(exact)  # tests often send time.time(); sub-second precision is dropped
+    if now is None:
+        raise InvalidRequest("Now is invalid", "now")
     request.app.state.clock.set(now)
     return await ctx.respond(200, {"now": now})
 
