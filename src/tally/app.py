@@ -19,9 +19,9 @@ from tally.http.auth import ApiKeyAuth
 from tally.http.docs import install_openapi
 from tally.http.errors import install_error_handlers
 from tally.http.idempotency import IdempotencyKeys
-from tally.http.jsonenc import dumps
 from tally.http.middleware import BodySizeLimit, WireConventions
 from tally.http.ratelimit import ConcurrencyLimit
+from tally.jsonenc import dumps
 from tally.migrate import check_schema
 from tally.testhooks.router import router as test_router
 

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from tally.config import Settings
-from tally.http.jsonenc import dumps
+from tally.jsonenc import dumps
 
 _WRITE_OPTION = "tally_write"
 

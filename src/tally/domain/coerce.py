@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 
-from tally.domain.errors import InvalidRequest
-
+# ASCII digits only: str.isdigit() also accepts "²", which int() then rejects.
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 TRUE_WORDS = frozenset({"1", "true", "on", "yes"})
 FALSE_WORDS = frozenset({"0", "false", "off", "no"})
 
@@ -37,7 +38,7 @@ def parse_int(value: object) -> int | None:
         return int(value)
     if isinstance(value, str):
         text = value.strip()
-        if text.lstrip("+-").isdigit():
+        if _INTEGER_TEXT.fullmatch(text):
             return int(text, 10)
     return None
 
@@ -79,8 +80,13 @@ def parse_timestamp(value: object) -> int | None:
     return None
 
 
-def require_bool(value: object, param: str, title: str) -> bool:
-    result = parse_bool(value)
-    if result is None:
-        raise InvalidRequest(f"{title} is invalid", param)
-    return result
+def decimal_text(value: Decimal) -> str:
+    """Shortest exact decimal text, never an exponent: 45.00 -> "45", 1E+2 -> "100".
+
+    Trailing zeros are stripped from the text rather than with Decimal.normalize(), which
+    rounds to the context precision (28 digits) and would change long values.
+    """
+    if value == value.to_integral_value():
+        return str(int(value))
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from decimal import Decimal
 
+from tally.domain.coerce import decimal_text
 from tally.domain.errors import InvalidRequest
+from tally.jsonenc import dumps
 
 MAX_KEYS = 10
 MAX_KEY_LENGTH = 40
@@ -22,11 +23,13 @@ def _as_text(key: str, value: object) -> str:
         return "1" if value else "0"
     if isinstance(value, str):
         return value
-    if isinstance(value, int | Decimal):
+    if isinstance(value, int):
         return str(value)
+    if isinstance(value, Decimal):
+        return decimal_text(value)
     if isinstance(value, float):
         return repr(value)
-    return json.dumps(value, separators=(",", ":"), default=str)
+    return dumps(value).decode()  # exact decimals inside arrays and objects too
 
 
 def normalize_metadata(raw: object) -> dict[str, str]:

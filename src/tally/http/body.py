@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -38,25 +40,47 @@ def _exact_float(text: str) -> Decimal:
 def parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
     """Decode a request body into a dict; every "no parameters" form means {} (C3.5)."""
     media = content_type.split(";", 1)[0].strip().lower()
+    if media == "multipart/form-data":
+        return parse_pairs(_multipart_fields(raw, content_type)) if raw.strip() else {}
     try:
         text = raw.decode("utf-8").strip()
     except UnicodeDecodeError as exc:
         raise InvalidRequest("The request body must be UTF-8") from exc
     if not text:
         return {}
-    is_json = media == "application/json" or media.endswith("+json")
-    if not is_json and media in ("", "application/x-www-form-urlencoded") and text[0] == "{":
-        is_json = True  # C3.6: `curl --data '{...}'` without a JSON content type
-    if is_json:
+    if media == "application/json" or media.endswith("+json"):
         value = _parse_json(text)
         if value is None or value == []:
             return {}
         if not isinstance(value, dict):
             raise InvalidRequest("Invalid JSON body")
         return value
-    if media.startswith("multipart/"):
-        raise InvalidRequest("Multipart bodies are only accepted for file uploads")
+    if text[0] == "{":
+        # C3.6: `curl --data '{...}'` sends JSON without a JSON content type.
+        try:
+            value = json.loads(text, parse_float=_exact_float)
+        except ValueError:
+            value = None
+        if isinstance(value, dict):
+            return value
     return parse_pairs(parse_qsl(text, keep_blank_values=True))
+
+
+def _multipart_fields(raw: bytes, content_type: str) -> list[tuple[str, str]]:
+    """The text fields of a multipart body (C3.1: parsed like form encoding); files skipped."""
+    envelope = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(envelope + raw)
+    if not message.is_multipart():
+        raise InvalidRequest("Invalid multipart body")
+    fields: list[tuple[str, str]] = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str) or part.get_filename() is not None:
+            continue
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            fields.append((name, payload.decode(part.get_content_charset() or "utf-8")))
+    return fields
 
 
 async def read_body(request: Request) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from tally.domain.pagination import link_header
 from tally.events.recorder import store_events
 from tally.http.auth import Principal
 from tally.http.idempotency import STATE_CLAIM, STATE_DONE, complete_in_transaction
-from tally.http.jsonenc import dumps
 from tally.http.listing import ListQuery
+from tally.jsonenc import dumps
 from tally.models import Account
 
 # Events caused through an API key carry this actor id (events_webhooks.md §2).

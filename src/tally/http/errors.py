@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from tally.domain.errors import Conflict, DomainError, InvalidRequest, NotFound
-from tally.http.jsonenc import dumps
+from tally.jsonenc import dumps
 
 log = logging.getLogger("tally.errors")
 

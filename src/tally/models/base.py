@@ -19,6 +19,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeEngine
 
+from tally.domain.coerce import decimal_text
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -52,16 +54,13 @@ class ExactDecimal(TypeDecorator[Decimal]):
             return None
         if dialect.name == "postgresql":
             return value
-        return format(value.normalize(), "f")
+        return decimal_text(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        result = Decimal(str(value))
         # NUMERIC(38, 12) pads with zeros; keep the value, drop the padding.
-        if result == result.to_integral_value():
-            return Decimal(int(result))
-        return result.normalize()
+        return Decimal(decimal_text(Decimal(str(value))))
 
 
 # JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.

@@ -1,4 +1,4 @@
-"""JSON encoding: exact decimals, whole values as integers (C4.5)."""
+"""JSON encoding: exact decimals, whole values as integers (C4.5). Pure: no web, no I/O."""
 
 from __future__ import annotations
 
@@ -7,12 +7,9 @@ from typing import Any
 
 import orjson
 
+from tally.domain.coerce import decimal_text
 
-def decimal_text(value: Decimal) -> str:
-    """`45` for 45.00, `148.85` for 148.850; never an exponent."""
-    if value == value.to_integral_value():
-        return str(int(value))
-    return format(value.normalize(), "f")
+__all__ = ["decimal_text", "dumps"]
 
 
 def _default(value: Any) -> Any:
