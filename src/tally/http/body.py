@@ -15,7 +15,21 @@ from fastapi import Request
 from tally.domain.errors import InvalidRequest
 from tally.http.forms import parse_pairs
 
-_DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
+# A member value written with a decimal comma, `:12,5`, outside any string.
+_DECIMAL_COMMA = re.compile(r"(:\s*-?\d+),(\d+)")
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _fix_decimal_commas(text: str) -> str:
+    """Rewrite `:12,5` as `:12.5`, leaving string contents and arrays alone."""
+    pieces: list[str] = []
+    position = 0
+    for match in _JSON_STRING.finditer(text):
+        pieces.append(_DECIMAL_COMMA.sub(r"\1.\2", text[position : match.start()]))
+        pieces.append(match.group())
+        position = match.end()
+    pieces.append(_DECIMAL_COMMA.sub(r"\1.\2", text[position:]))
+    return "".join(pieces)
 
 
 def _parse_json(text: str) -> Any:
@@ -26,7 +40,7 @@ def _parse_json(text: str) -> Any:
     if '"' in text:
         raise InvalidRequest("Invalid JSON body")
     # C3.7: the .NET client sends {'amount':12,5} for refunds; read it the way it meant.
-    retry = _DECIMAL_COMMA.sub(".", text.replace("'", '"'))
+    retry = _fix_decimal_commas(text.replace("'", '"'))
     try:
         return json.loads(retry, parse_float=_exact_float)
     except ValueError as exc:
