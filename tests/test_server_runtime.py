@@ -229,3 +229,24 @@ def test_idempotent_create_runs_once_under_concurrency(db_url, workers):
         assert [e["type"] for e in events] == ["customer.created"]
     finally:
         server.stop()
+
+
+def test_unexpected_error_is_a_json_500_with_api_headers(db_url, account):
+    """C5/C6: a bug still answers in the error shape, with a correlation id and C2.7 headers."""
+    from starlette.testclient import TestClient
+
+    app = create_app(Settings(database_url=db_url, test_mode=True))
+
+    @app.get("/_boom")
+    async def boom() -> None:
+        raise RuntimeError("kaboom")
+
+    with TestClient(app) as client:
+        response = client.get("/_boom", auth=(account.key, ""))
+    assert response.status_code == 500
+    body = response.json()
+    assert body["type"] == "api_error"
+    assert body["message"].startswith("An unexpected error occurred. Correlation ID: ")
+    assert "kaboom" not in response.text and "param" not in body
+    assert response.headers["WWW-Authenticate"] == 'Basic realm="Invoiced"'
+    assert response.headers["Cache-Control"] == "no-cache, no-store"

@@ -41,6 +41,13 @@ def error_response(
     )
 
 
+def unexpected_error_body(exc: BaseException) -> bytes:
+    """A 500 (always a bug): logged with a correlation id the client can quote (C5)."""
+    correlation = uuid.uuid4().hex
+    log.error("unhandled error %s", correlation, exc_info=exc)
+    return error_body(500, f"An unexpected error occurred. Correlation ID: {correlation}")
+
+
 def domain_error_status(error: DomainError) -> int:
     if isinstance(error, NotFound):
         return 404
@@ -71,12 +78,6 @@ def install_error_handlers(app: FastAPI) -> None:
         param = str(loc[-1]) if loc else None
         return error_response(400, InvalidRequest(f"{param} is invalid").message, param)
 
-    async def on_unexpected(_request: Request, exc: Exception) -> Response:
-        correlation = uuid.uuid4().hex
-        log.exception("unhandled error %s", correlation, exc_info=exc)
-        return error_response(500, f"An unexpected error occurred. Correlation ID: {correlation}")
-
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
-    app.add_exception_handler(Exception, on_unexpected)

@@ -76,19 +76,6 @@ def parse_sort(raw: object) -> list[tuple[str, bool]]:
     return result
 
 
-def read_expand(params: Mapping[str, Any]) -> set[str]:
-    """C10.1: `expand=a,b` or `expand[]=a`; unknown names are ignored by the caller."""
-    raw = params.get("expand")
-    names: list[str] = []
-    if isinstance(raw, str):
-        names = raw.split(",")
-    elif isinstance(raw, list):
-        for item in raw:
-            if isinstance(item, str):
-                names.extend(item.split(","))
-    return {n.strip() for n in names if n.strip()}
-
-
 def _filter_value(name: str, spec: FilterField, value: object) -> Any:
     invalid = InvalidRequest(f"Invalid value for `{name}` filter parameter")
     if isinstance(value, dict | list):

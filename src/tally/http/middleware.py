@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from tally.http.errors import error_body
+from tally.http.errors import error_body, unexpected_error_body
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -63,7 +63,8 @@ async def send_json_error(
 
 
 class WireConventions:
-    """Canonical header casing, C2.7 headers, trailing-slash tolerance (C1.3)."""
+    """Canonical header casing, C2.7 headers, trailing-slash tolerance (C1.3), and the JSON
+    500 for anything unhandled (so even a bug answers in the Invoiced error shape)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -78,8 +79,12 @@ class WireConventions:
             scope["raw_path"] = scope["path"].encode()
         api = is_api_path(scope["path"])
 
+        started = False
+
         async def send_canonical(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = [
                     (CANONICAL.get(name.lower(), name), value)
                     for name, value in message.get("headers", [])
@@ -90,7 +95,23 @@ class WireConventions:
                 message = dict(message, headers=headers)
             await send(message)
 
-        await self.app(scope, receive, send_canonical)
+        try:
+            await self.app(scope, receive, send_canonical)
+        except Exception as exc:
+            if started:
+                raise  # too late for an error body; the server closes the connection
+            body = unexpected_error_body(exc)
+            await send_canonical(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send_canonical({"type": "http.response.body", "body": body})
 
 
 class BodySizeLimit:
