@@ -7,7 +7,16 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from tally.http.validation import Email, Flag, Input, Integer, Number, OptionalFlag, Text
+from tally.http.validation import (
+    Email,
+    Flag,
+    Input,
+    Integer,
+    Number,
+    ObjectId,
+    OptionalFlag,
+    Text,
+)
 from tally.models import Customer
 
 # Sent on create or update, these are refused rather than ignored (C3.9, customers.md §2).
@@ -50,7 +59,7 @@ class CustomerInput(Input):
     tax_id: Text = Field(default=None, max_length=64)
     avalara_entity_use_code: Text = Field(default=None, max_length=64)
     avalara_exemption_number: Text = Field(default=None, max_length=64)
-    parent_customer: Integer = None
+    parent_customer: ObjectId = None
     notes: Text = Field(default=None, max_length=10_000)
     sign_up_page: Integer = None
     ach_gateway: Integer = None

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from tally.customers import repository
 from tally.customers.schemas import READ_ONLY_REJECTED, CustomerInput, customer_json
 from tally.domain import customers as rules
-from tally.domain.coerce import parse_bool, parse_int
+from tally.domain.coerce import INT32_MAX, INT32_MIN, fits_int, parse_bool, parse_int
 from tally.domain.errors import InvalidRequest, NotFound
 from tally.domain.metadata import normalize_metadata
 from tally.domain.numbering import number_taken
@@ -259,7 +259,12 @@ def _special_conditions(query: ListQuery) -> list[ColumnElement[bool]]:
         conditions.append(false())  # no customer has a default payment source yet
     owner = parse_int(query.param("owner"))
     if owner is not None:
-        conditions.append(C.owner.is_(None) if owner == -1 else C.owner == owner)
+        if owner == -1:
+            conditions.append(C.owner.is_(None))
+        elif fits_int(owner, INT32_MIN, INT32_MAX):
+            conditions.append(C.owner == owner)
+        else:
+            conditions.append(false())  # no stored owner id can be that large
     # open_balance=1 asks for customers with an open issued invoice and balance=1 for a
     # positive credit balance; with no invoices or credits recorded yet, nobody has either.
     for name in ("open_balance", "balance"):

@@ -8,6 +8,13 @@ from decimal import Decimal, InvalidOperation
 
 # ASCII digits only: str.isdigit() also accepts "²", which int() then rejects.
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+# Column ranges: PostgreSQL refuses out-of-range values with an error, so they are caught
+# here as invalid input instead of surfacing as a database failure.
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# NUMERIC(38, 12): 26 integer digits and 12 decimal places.
+MAX_DECIMAL = Decimal(10) ** 26
+MAX_DECIMAL_PLACES = 12
 TRUE_WORDS = frozenset({"1", "true", "on", "yes"})
 FALSE_WORDS = frozenset({"0", "false", "off", "no"})
 
@@ -67,7 +74,7 @@ def parse_timestamp(value: object) -> int | None:
     """Unix seconds from an integer, a numeric string or an ISO-8601 date/datetime (C4.4)."""
     as_int = parse_int(value)
     if as_int is not None:
-        return as_int
+        return as_int if INT64_MIN <= as_int <= INT64_MAX else None
     if isinstance(value, str) and value.strip():
         text = value.strip().replace("Z", "+00:00")
         try:
@@ -90,3 +97,13 @@ def decimal_text(value: Decimal) -> str:
         return str(int(value))
     text = format(value, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def fits_int(value: int, minimum: int = INT64_MIN, maximum: int = INT64_MAX) -> bool:
+    return minimum <= value <= maximum
+
+
+def storable_decimal(value: Decimal) -> bool:
+    """Whether a decimal fits the NUMERIC(38, 12) columns exact values are stored in."""
+    _, _, places = decimal_text(value).partition(".")
+    return abs(value) < MAX_DECIMAL and len(places) <= MAX_DECIMAL_PLACES

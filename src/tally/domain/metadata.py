@@ -29,7 +29,18 @@ def _as_text(key: str, value: object) -> str:
         return decimal_text(value)
     if isinstance(value, float):
         return repr(value)
-    return dumps(value).decode()  # exact decimals inside arrays and objects too
+    try:
+        return dumps(value).decode()  # exact decimals inside arrays and objects too
+    except TypeError:
+        # Nested deeper than the encoder allows, so far longer than any allowed value.
+        raise _too_long(key) from None
+
+
+def _too_long(key: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"The provided value for metadata.{key} exceeds the {MAX_VALUE_LENGTH} character limit.",
+        "metadata",
+    )
 
 
 def normalize_metadata(raw: object) -> dict[str, str]:
@@ -51,10 +62,6 @@ def normalize_metadata(raw: object) -> dict[str, str]:
             )
         text = _as_text(key, value)
         if len(text) > MAX_VALUE_LENGTH:
-            raise InvalidRequest(
-                f"The provided value for metadata.{key} exceeds the "
-                f"{MAX_VALUE_LENGTH} character limit.",
-                "metadata",
-            )
+            raise _too_long(key)
         result[key] = text
     return result

@@ -35,6 +35,8 @@ def _fix_decimal_commas(text: str) -> str:
 def _parse_json(text: str) -> Any:
     try:
         return json.loads(text, parse_float=_exact_float)
+    except RecursionError as exc:  # nesting no request needs; refuse, never a 500
+        raise InvalidRequest("Invalid JSON body") from exc
     except ValueError:
         pass
     if '"' in text:
@@ -43,7 +45,7 @@ def _parse_json(text: str) -> Any:
     retry = _fix_decimal_commas(text.replace("'", '"'))
     try:
         return json.loads(retry, parse_float=_exact_float)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise InvalidRequest("Invalid JSON body") from exc
 
 
@@ -73,7 +75,7 @@ def parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
         # C3.6: `curl --data '{...}'` sends JSON without a JSON content type.
         try:
             value = json.loads(text, parse_float=_exact_float)
-        except ValueError:
+        except (ValueError, RecursionError):
             value = None
         if isinstance(value, dict):
             return value

@@ -6,12 +6,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import BigInteger, ColumnElement, Integer, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from starlette.requests import Request
 
-from tally.domain.coerce import parse_bool, parse_decimal, parse_int, parse_timestamp
+from tally.domain.coerce import (
+    INT32_MAX,
+    INT32_MIN,
+    INT64_MAX,
+    INT64_MIN,
+    fits_int,
+    parse_bool,
+    parse_decimal,
+    parse_int,
+    parse_timestamp,
+    storable_decimal,
+)
 from tally.domain.errors import InvalidRequest
 from tally.domain.metadata import FILTERABLE_KEY
 from tally.domain.pagination import Page, clamp_page, clamp_per_page
@@ -76,6 +87,13 @@ def parse_sort(raw: object) -> list[tuple[str, bool]]:
     return result
 
 
+def _int_range(spec: FilterField) -> tuple[int, int]:
+    column_type = spec.column.type
+    if isinstance(column_type, Integer) and not isinstance(column_type, BigInteger):
+        return INT32_MIN, INT32_MAX
+    return INT64_MIN, INT64_MAX
+
+
 def _filter_value(name: str, spec: FilterField, value: object) -> Any:
     invalid = InvalidRequest(f"Invalid value for `{name}` filter parameter")
     if isinstance(value, dict | list):
@@ -88,8 +106,12 @@ def _filter_value(name: str, spec: FilterField, value: object) -> Any:
         result = parse_bool(text)
     elif spec.kind == "int":
         result = parse_int(text)
+        if result is not None and not fits_int(result, *_int_range(spec)):
+            raise invalid
     elif spec.kind == "decimal":
         result = parse_decimal(text)
+        if result is not None and not storable_decimal(result):
+            raise invalid
     elif spec.kind == "timestamp":
         result = parse_timestamp(text)
     elif spec.kind == "lower":

@@ -7,9 +7,17 @@ from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from tally.domain.coerce import parse_bool, parse_decimal, parse_int
+from tally.domain.coerce import (
+    INT32_MAX,
+    INT32_MIN,
+    INT64_MAX,
+    parse_bool,
+    parse_decimal,
+    parse_int,
+    storable_decimal,
+)
 from tally.domain.errors import InvalidRequest
 from tally.domain.text import field_title
 
@@ -42,6 +50,11 @@ def _lenient(parse: Callable[[Any], Any], blank: Any = None) -> Callable[[Any], 
     return validator
 
 
+def _storable_decimal(value: Any) -> Decimal | None:
+    result = parse_decimal(value)
+    return result if result is not None and storable_decimal(result) else None
+
+
 def _email(value: Any) -> Any:
     if value is None or value == "":
         return None
@@ -57,8 +70,12 @@ Text = Annotated[str | None, BeforeValidator(_text)]
 # C3.3: "" is false for a boolean that cannot be null, null for one that can.
 Flag = Annotated[bool, BeforeValidator(_lenient(parse_bool, blank=False))]
 OptionalFlag = Annotated[bool | None, BeforeValidator(_lenient(parse_bool))]
-Integer = Annotated[int | None, BeforeValidator(_lenient(parse_int))]
-Number = Annotated[Decimal | None, BeforeValidator(_lenient(parse_decimal))]
+Integer = Annotated[
+    int | None, BeforeValidator(_lenient(parse_int)), Field(ge=INT32_MIN, le=INT32_MAX)
+]
+# A reference to another object by its id (64-bit, positive).
+ObjectId = Annotated[int | None, BeforeValidator(_lenient(parse_int)), Field(ge=1, le=INT64_MAX)]
+Number = Annotated[Decimal | None, BeforeValidator(_lenient(_storable_decimal))]
 Email = Annotated[str | None, BeforeValidator(_email)]
 
 
