@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from tally.domain.coerce import (
     INT32_MAX,
@@ -50,6 +50,16 @@ def _lenient(parse: Callable[[Any], Any], blank: Any = None) -> Callable[[Any], 
     return validator
 
 
+def _int_between(minimum: int, maximum: int) -> Callable[[Any], int | None]:
+    """Integers within a column's range; PostgreSQL would refuse the rest with an error."""
+
+    def parse(value: Any) -> int | None:
+        result = parse_int(value)
+        return result if result is not None and minimum <= result <= maximum else None
+
+    return parse
+
+
 def _storable_decimal(value: Any) -> Decimal | None:
     result = parse_decimal(value)
     return result if result is not None and storable_decimal(result) else None
@@ -70,11 +80,9 @@ Text = Annotated[str | None, BeforeValidator(_text)]
 # C3.3: "" is false for a boolean that cannot be null, null for one that can.
 Flag = Annotated[bool, BeforeValidator(_lenient(parse_bool, blank=False))]
 OptionalFlag = Annotated[bool | None, BeforeValidator(_lenient(parse_bool))]
-Integer = Annotated[
-    int | None, BeforeValidator(_lenient(parse_int)), Field(ge=INT32_MIN, le=INT32_MAX)
-]
+Integer = Annotated[int | None, BeforeValidator(_lenient(_int_between(INT32_MIN, INT32_MAX)))]
 # A reference to another object by its id (64-bit, positive).
-ObjectId = Annotated[int | None, BeforeValidator(_lenient(parse_int)), Field(ge=1, le=INT64_MAX)]
+ObjectId = Annotated[int | None, BeforeValidator(_lenient(_int_between(1, INT64_MAX)))]
 Number = Annotated[Decimal | None, BeforeValidator(_lenient(_storable_decimal))]
 Email = Annotated[str | None, BeforeValidator(_email)]
 
