@@ -116,3 +116,115 @@ def test_non_utf8_body_is_400(api, customer):
     )
     assert response.status_code == 400
     assert api.get(f"/customers/{customer['id']}").json()["name"] == "Acme"
+
+
+def test_huge_exponents_are_refused_quickly(api, customer):
+    """A decimal such as 1e10000000 must not be expanded (it would stall the worker)."""
+    path = f"/customers/{customer['id']}"
+    response = api.patch(path, json={"credit_limit": "1e10000000"})
+    assert (response.status_code, response.json()["param"]) == (400, "credit_limit")
+    raw = b'{"credit_limit": 1e10000000}'
+    response = api.patch(path, content=raw, headers={"Content-Type": "application/json"})
+    assert response.json() == {"type": "invalid_request", "message": "Invalid JSON body"}
+    response = api.get("/customers?filter[credit_limit]=1e5000")
+    assert response.status_code == 400
+    response = api.patch(path, json={"metadata": {"a": "x"}, "name": "Acme"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_c3_7_json_constants_are_not_numbers(api, customer, literal):
+    raw = f'{{"credit_limit": {literal}}}'.encode()
+    response = api.patch(
+        f"/customers/{customer['id']}", content=raw, headers={"Content-Type": "application/json"}
+    )
+    assert response.json() == {"type": "invalid_request", "message": "Invalid JSON body"}
+
+
+@pytest.mark.parametrize("raw_id", ["%C2%B2", "%D9%A1", "1%C2%B2"])
+def test_c1_5_non_ascii_digits_in_path_ids_are_not_found(api, customer, raw_id):
+    response = api.get(f"/customers/{raw_id}")
+    assert response.status_code == 404
+    assert response.json()["message"].startswith("Customer was not found: ")
+    contact = api.post(f"/customers/{customer['id']}/contacts", json={"name": "N"}).json()
+    assert contact["id"] >= 1
+    response = api.get(f"/customers/{customer['id']}/contacts/{raw_id}")
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("%C2%B2=1", 200),  # an unknown parameter named "²" is ignored
+        ("filter[%C2%B2]=1", 400),  # an unknown filter field
+        (f"a[{'9' * 5000}]=1", 200),  # a long "index" is an ordinary key
+        ("a[1]=1&a[%00x]=2", 400),  # NUL characters are refused
+    ],
+)
+def test_c3_2_odd_bracket_keys(api, customer, query, status):
+    response = api.get(f"/customers?{query}")
+    assert response.status_code == status, response.text
+
+
+def test_c7_7_astronomical_page_is_past_the_end(api, customer):
+    response = api.get("/customers?page=99999999999999999999")
+    assert response.status_code == 200
+    assert response.json() == []
+    assert response.headers["X-Total-Count"] == "1"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "x\u0000y"},
+        {"metadata": {"k\u0000": "v"}},
+        {"metadata": {"k": "v\u0000"}},
+    ],
+)
+def test_nul_characters_are_refused(api, customer, body):
+    response = api.patch(f"/customers/{customer['id']}", json=body)
+    assert response.status_code == 400
+    assert response.json()["param"] == next(iter(body))
+    assert api.get(f"/customers/{customer['id']}").json() == customer
+
+
+def test_nul_in_a_filter_value_is_refused(api, customer):
+    assert api.get("/customers?filter[name]=a%00b").status_code == 400
+    assert api.get("/events?related_to=customer,1%00").status_code == 400
+
+
+def test_multipart_field_with_unknown_charset_is_400(api):
+    boundary = "XyZ"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="name"\r\n'
+        "Content-Type: text/plain; charset=bogus\r\n\r\nAcme\r\n"
+        f"--{boundary}--\r\n"
+    ).encode()
+    response = api.post(
+        "/customers",
+        content=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 400
+    assert response.json()["param"] == "name"
+
+
+def test_c19_3_number_whose_lowercase_is_longer_still_fits(api):
+    """`İ` lowercases to two characters; the case-insensitive key must still be stored."""
+    number = "İ" * 32
+    response = api.post("/customers", json={"name": "Turkish", "number": number})
+    assert response.status_code == 201
+    assert response.json()["number"] == number
+    again = api.post("/customers", json={"name": "Twin", "number": number.lower()})
+    assert (again.status_code, again.json()["param"]) == (400, "number")
+
+
+@pytest.mark.parametrize("field", ["metadata", "taxes", "disabled_payment_methods"])
+def test_c3_4_empty_form_value_clears_lists_and_maps(api, field):
+    created = api.post("/customers", data={"name": "Acme", "metadata[a]": "1"}).json()
+    response = api.patch(f"/customers/{created['id']}", data={field: ""})
+    assert response.status_code == 200, response.text
+    if field == "metadata":
+        assert response.json()["metadata"] == {}
+    if field == "taxes":
+        assert response.json()["taxes"] == []

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 14:10:33.789564
+Create Date: 2026-11-27 14:35:02.074403
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def upgrade() -> None:
         ),
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("number", sa.String(length=32), nullable=False),
-        sa.Column("number_key", sa.String(length=32), nullable=False),
+        sa.Column("number_key", sa.String(length=96), nullable=False),
         sa.Column("email", sa.String(length=255), nullable=True),
         sa.Column("type", sa.String(length=20), nullable=False),
         sa.Column("autopay", sa.Boolean(), nullable=False),
@@ -309,6 +309,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.Column("claimed_at_ms", sa.BigInteger(), nullable=False),
+        sa.Column("claim_token", sa.String(length=32), nullable=False),
         sa.Column("response_status", sa.Integer(), nullable=True),
         sa.Column("response_content_type", sa.String(length=100), nullable=True),
         sa.Column("response_body", sa.LargeBinary(), nullable=True),

@@ -72,7 +72,6 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.add_middleware(
         IdempotencyKeys,
         database=database,
-        clock=clock,
         wait_seconds=settings.idempotency_wait_seconds,
         lease_seconds=settings.idempotency_lease_seconds,
     )

@@ -54,16 +54,18 @@ def event_snapshot(ctx: RequestContext, contact: Contact, customer: Customer) ->
     return {**contact_json(contact), "customer": customer_snapshot(ctx, customer)}
 
 
-async def _get(ctx: RequestContext, customer_id: int, contact_id: int) -> Contact:
-    contact = (
-        await ctx.session.execute(
-            select(Contact).where(
-                Contact.account_id == ctx.account_id,
-                Contact.customer_id == customer_id,  # CT5: another customer's contact is 404
-                Contact.id == contact_id,
-            )
-        )
-    ).scalar_one_or_none()
+async def _get(
+    ctx: RequestContext, customer_id: int, contact_id: int, *, lock: bool = False
+) -> Contact:
+    statement = select(Contact).where(
+        Contact.account_id == ctx.account_id,
+        Contact.customer_id == customer_id,  # CT5: another customer's contact is 404
+        Contact.id == contact_id,
+    )
+    if lock:
+        # Concurrent writers queue here; after a concurrent delete the row is gone (404).
+        statement = statement.with_for_update()
+    contact = (await ctx.session.execute(statement)).scalar_one_or_none()
     if contact is None:
         raise NotFound("Contact", contact_id)
     return contact
@@ -119,7 +121,7 @@ async def update(
     ctx: RequestContext, customer_id: int, contact_id: int, body: dict[str, Any]
 ) -> Contact:
     customer = await customers.get(ctx.session, ctx.account_id, customer_id)
-    contact = await _get(ctx, customer_id, contact_id)
+    contact = await _get(ctx, customer_id, contact_id, lock=True)
     data = validate(ContactInput, body)
     before = contact_json(contact)
     before_event = event_snapshot(ctx, contact, customer)
@@ -139,7 +141,7 @@ async def update(
 
 async def delete_contact(ctx: RequestContext, customer_id: int, contact_id: int) -> None:
     customer = await customers.get(ctx.session, ctx.account_id, customer_id)
-    contact = await _get(ctx, customer_id, contact_id)
+    contact = await _get(ctx, customer_id, contact_id, lock=True)
     last_state = event_snapshot(ctx, contact, customer)
     await ctx.session.delete(contact)
     await ctx.session.flush()

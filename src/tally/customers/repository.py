@@ -18,7 +18,9 @@ async def get(
         Customer.account_id == account_id, Customer.id == customer_id
     )
     if lock:
-        statement = statement.with_for_update()
+        # FOR NO KEY UPDATE: exclusive for writers, yet compatible with the key-share locks
+        # that foreign-key checks take (a contact insert, a child's parent_customer).
+        statement = statement.with_for_update(key_share=True)
     customer = (await session.execute(statement)).scalar_one_or_none()
     if customer is None:
         raise NotFound("Customer", customer_id)
@@ -65,3 +67,14 @@ async def subtree_height(session: AsyncSession, account_id: int, customer_id: in
         if level:
             height += 1
     return height
+
+
+async def children(session: AsyncSession, account_id: int, customer_id: int) -> list[Customer]:
+    return list(
+        await session.scalars(
+            select(Customer)
+            .where(Customer.account_id == account_id, Customer.parent_customer_id == customer_id)
+            .order_by(Customer.id)
+            .with_for_update(key_share=True)
+        )
+    )

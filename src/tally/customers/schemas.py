@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from tally.http.validation import (
+    Blankable,
     Email,
     Flag,
     Input,
@@ -55,7 +56,7 @@ class CustomerInput(Input):
     credit_limit: Number = Field(default=None, ge=0)
     owner: Integer = None
     taxable: Flag = True
-    taxes: list[Any] | None = None
+    taxes: Annotated[list[Any] | None, Blankable] = None
     tax_id: Text = Field(default=None, max_length=64)
     avalara_entity_use_code: Text = Field(default=None, max_length=64)
     avalara_exemption_number: Text = Field(default=None, max_length=64)
@@ -64,9 +65,9 @@ class CustomerInput(Input):
     sign_up_page: Integer = None
     ach_gateway: Integer = None
     cc_gateway: Integer = None
-    disabled_payment_methods: list[str] | None = None
+    disabled_payment_methods: Annotated[list[str] | None, Blankable] = None
     active: Flag = True
-    metadata: Any = None
+    metadata: Annotated[Any, Blankable] = None
 
 
 class TaxRateRef(BaseModel):

@@ -13,7 +13,7 @@ from tally.customers import repository
 from tally.customers.schemas import READ_ONLY_REJECTED, CustomerInput, customer_json
 from tally.domain import customers as rules
 from tally.domain.coerce import INT32_MAX, INT32_MIN, fits_int, parse_bool, parse_int
-from tally.domain.errors import InvalidRequest, NotFound
+from tally.domain.errors import Conflict, InvalidRequest, NotFound
 from tally.domain.metadata import normalize_metadata
 from tally.domain.numbering import number_taken
 from tally.domain.text import required_text
@@ -27,6 +27,7 @@ from tally.http.listing import (
     order_by,
 )
 from tally.http.validation import reject_read_only, validate
+from tally.locks import lock_account_scope
 from tally.models import Customer
 from tally.numbering import allocate_number
 
@@ -162,6 +163,8 @@ async def _set_parent(ctx: RequestContext, customer: Customer, parent_id: int | 
         customer.parent_customer_id = None
         return
     param = "parent_customer"
+    # The depth and cycle checks read a chain other requests may be editing: one at a time.
+    await lock_account_scope(ctx.session, ctx.account_id, "customer-hierarchy")
     try:
         await repository.get(ctx.session, ctx.account_id, parent_id)
     except NotFound as exc:
@@ -190,12 +193,17 @@ async def _set_number(
     # On update, an empty number keeps the current one.
 
 
-async def _flush(ctx: RequestContext, customer: Customer) -> None:
+async def _flush(ctx: RequestContext, customer: Customer, *, number_sent: bool) -> None:
     try:
         await ctx.session.flush()
     except IntegrityError as exc:
         # The unique index is the last word when two requests race for one number.
-        raise number_taken("customer", customer.number) from exc
+        if number_sent:
+            raise number_taken("customer", customer.number) from exc
+        # A generated number or a parent can only collide with a concurrent change.
+        raise Conflict(
+            "This request conflicted with a concurrent change. Please retry it."
+        ) from exc
 
 
 async def create(ctx: RequestContext, body: dict[str, Any]) -> Customer:
@@ -209,7 +217,7 @@ async def create(ctx: RequestContext, body: dict[str, Any]) -> Customer:
     )
     await _apply(ctx, customer, data, creating=True)
     ctx.session.add(customer)
-    await _flush(ctx, customer)
+    await _flush(ctx, customer, number_sent=bool(data.number))
     ctx.events.created(
         "customer", customer.id, snapshot(ctx, customer), related=[("customer", customer.id)]
     )
@@ -231,7 +239,7 @@ async def update(ctx: RequestContext, customer_id: int, body: dict[str, Any]) ->
     # CU18: updated_at moves only when a stored value changed.
     if after != before or customer.disabled_payment_methods != before_methods:
         customer.updated_at = ctx.now
-        await _flush(ctx, customer)
+        await _flush(ctx, customer, number_sent="number" in data.model_fields_set)
         ctx.events.updated(
             "customer",
             customer.id,
@@ -247,6 +255,15 @@ async def delete_customer(ctx: RequestContext, customer_id: int) -> None:
     # CU14: documents, transactions and subscriptions block deletion; none exist yet, so
     # the check lives with those resources when they arrive.
     last_state = snapshot(ctx, customer)
+    # Sub-customers lose their parent: a visible change, so it is recorded like any update.
+    for child in await repository.children(ctx.session, ctx.account_id, customer.id):
+        before = snapshot(ctx, child)
+        child.parent_customer_id = None
+        child.updated_at = ctx.now
+        ctx.events.updated(
+            "customer", child.id, before, snapshot(ctx, child), related=[("customer", child.id)]
+        )
+    await ctx.session.flush()
     await ctx.session.delete(customer)  # contacts go with it (ON DELETE CASCADE)
     await ctx.session.flush()
     ctx.events.deleted("customer", customer_id, last_state, related=[("customer", customer_id)])

@@ -15,6 +15,9 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 # NUMERIC(38, 12): 26 integer digits and 12 decimal places.
 MAX_DECIMAL = Decimal(10) ** 26
 MAX_DECIMAL_PLACES = 12
+# Decimal exponents accepted at all (|adjusted exponent|), so no value is absurdly large to
+# format or compare.
+MAX_MAGNITUDE = 100
 TRUE_WORDS = frozenset({"1", "true", "on", "yes"})
 FALSE_WORDS = frozenset({"0", "false", "off", "no"})
 
@@ -67,7 +70,10 @@ def parse_decimal(value: object) -> Decimal | None:
             return None
     else:
         return None
-    return result if result.is_finite() else None
+    if not result.is_finite() or abs(result.adjusted()) > MAX_MAGNITUDE:
+        # Beyond any real quantity; 1e10000000 would also take minutes to print.
+        return None
+    return result
 
 
 def parse_timestamp(value: object) -> int | None:

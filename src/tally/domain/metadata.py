@@ -26,6 +26,8 @@ def _as_text(key: str, value: object) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, Decimal):
+        if abs(value.adjusted()) > MAX_VALUE_LENGTH:
+            raise _too_long(key)  # its text would be longer than the limit anyway
         return decimal_text(value)
     if isinstance(value, float):
         return repr(value)

@@ -12,8 +12,9 @@ from urllib.parse import parse_qsl
 
 from fastapi import Request
 
+from tally.domain.coerce import MAX_MAGNITUDE
 from tally.domain.errors import InvalidRequest
-from tally.http.forms import parse_pairs
+from tally.http.forms import parse_pairs, reject_nul
 
 # A member value written with a decimal comma, `:12,5`, outside any string.
 _DECIMAL_COMMA = re.compile(r"(:\s*-?\d+),(\d+)")
@@ -34,7 +35,7 @@ def _fix_decimal_commas(text: str) -> str:
 
 def _parse_json(text: str) -> Any:
     try:
-        return json.loads(text, parse_float=_exact_float)
+        return _loads(text)
     except RecursionError as exc:  # nesting no request needs; refuse, never a 500
         raise InvalidRequest("Invalid JSON body") from exc
     except ValueError:
@@ -44,13 +45,24 @@ def _parse_json(text: str) -> Any:
     # C3.7: the .NET client sends {'amount':12,5} for refunds; read it the way it meant.
     retry = _fix_decimal_commas(text.replace("'", '"'))
     try:
-        return json.loads(retry, parse_float=_exact_float)
+        return _loads(retry)
     except (ValueError, RecursionError) as exc:
         raise InvalidRequest("Invalid JSON body") from exc
 
 
 def _exact_float(text: str) -> Decimal:
-    return Decimal(text)  # JSON numbers never pass through binary floats
+    value = Decimal(text)  # JSON numbers never pass through binary floats
+    if abs(value.adjusted()) > MAX_MAGNITUDE:
+        raise ValueError("number out of range")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")  # NaN, Infinity, -Infinity
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_float=_exact_float, parse_constant=_no_constant)
 
 
 def parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
@@ -74,7 +86,7 @@ def parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
     if text[0] == "{":
         # C3.6: `curl --data '{...}'` sends JSON without a JSON content type.
         try:
-            value = json.loads(text, parse_float=_exact_float)
+            value = _loads(text)
         except (ValueError, RecursionError):
             value = None
         if isinstance(value, dict):
@@ -95,9 +107,13 @@ def _multipart_fields(raw: bytes, content_type: str) -> list[tuple[str, str]]:
             continue
         payload = part.get_payload(decode=True)
         if isinstance(payload, bytes):
-            fields.append((name, payload.decode(part.get_content_charset() or "utf-8")))
+            try:
+                fields.append((name, payload.decode(part.get_content_charset() or "utf-8")))
+            except (LookupError, UnicodeDecodeError) as exc:
+                raise InvalidRequest(f"The {name} field is not valid text", name) from exc
     return fields
 
 
 async def read_body(request: Request) -> dict[str, Any]:
-    return parse_body(await request.body(), request.headers.get("content-type", ""))
+    body = parse_body(await request.body(), request.headers.get("content-type", ""))
+    return reject_nul(body)

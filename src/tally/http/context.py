@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,8 @@ from tally.models import Account
 # Events caused through an API key carry this actor id (events_webhooks.md §2).
 API_ACTOR = -3
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# ASCII digits that fit a 64-bit id (str.isdigit() would also accept "²").
+_PATH_ID = re.compile(r"[0-9]{1,18}")
 
 
 def request_base_url(request: Request, settings: Settings) -> str:
@@ -96,10 +99,9 @@ class RequestContext:
 
 def parse_id(raw: str, object_name: str) -> int:
     """C1.5: a path id that is not an integer is simply not found."""
-    text = raw.strip()
-    if not text.isdigit() or len(text) > 18:
+    if not _PATH_ID.fullmatch(raw):
         raise NotFound(object_name, raw)
-    return int(text)
+    return int(raw)
 
 
 async def request_context(request: Request) -> AsyncIterator[RequestContext]:

@@ -27,46 +27,44 @@ def _split_key(key: str) -> list[str] | None:
     return [head, *segments]
 
 
-class _Node(dict[str, Any]):
-    """An intermediate mapping; `appends` counts `[]` elements (PHP semantics)."""
+class _Append:
+    """Key of an element added with `[]`: an object, so no client-sent text can forge it."""
 
-    appends: int = 0
+    __slots__ = ()
 
 
-def _insert(node: _Node, path: list[str], value: str) -> None:
-    key = path[0]
+# An index is a list position only when it is a short run of ASCII digits; anything else
+# (`²`, 5,000 digits) is an ordinary object key.
+_INDEX = re.compile(r"[0-9]{1,9}")
+_Key = str | _Append
+
+
+def _insert(node: dict[_Key, Any], path: list[str], value: str) -> None:
+    # Each `[]` starts a new element (PHP semantics): a[][x]=1&a[][y]=2 gives two elements.
+    key: _Key = _Append() if path[0] == "" else path[0]
     if len(path) == 1:
-        if key == "":
-            node[f"\x00{node.appends}"] = value
-            node.appends += 1
-        else:
-            node[key] = value
+        node[key] = value
         return
-    if key == "":
-        # Each `[]` starts a new element: a[][x]=1&a[][y]=2 gives two elements.
-        key = f"\x00{node.appends}"
-        node.appends += 1
     child = node.get(key)
-    if not isinstance(child, _Node):
-        child = _Node()
+    if not isinstance(child, dict):
+        child = {}
         node[key] = child
     _insert(child, path[1:], value)
 
 
-def _finish(node: _Node) -> dict[str, Any] | list[Any]:
-    keys = list(node.keys())
-    values = {k: (_finish(v) if isinstance(v, _Node) else v) for k, v in node.items()}
-    if keys and all(k.startswith("\x00") for k in keys):
-        return [values[k] for k in keys]
-    if keys and all(k.isdigit() or k.startswith("\x00") for k in keys):
-        # Numeric indexes: a list ordered by index value, gaps compacted.
-        ordered = sorted(keys, key=lambda k: (k.startswith("\x00"), int(k.lstrip("\x00"))))
+def _finish(node: dict[_Key, Any]) -> dict[str, Any] | list[Any]:
+    values = {k: (_finish(v) if isinstance(v, dict) else v) for k, v in node.items()}
+    indexed = [k for k in values if isinstance(k, str) and _INDEX.fullmatch(k)]
+    appended = [k for k in values if isinstance(k, _Append)]
+    if values and len(indexed) + len(appended) == len(values):
+        # Numeric indexes: a list ordered by index value, gaps compacted; appends follow.
+        ordered: list[_Key] = [*sorted(indexed, key=int), *appended]
         return [values[k] for k in ordered]
-    return {k.lstrip("\x00"): v for k, v in values.items()}
+    return {k if isinstance(k, str) else str(i): v for i, (k, v) in enumerate(values.items())}
 
 
 def parse_pairs(pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    root = _Node()
+    root: dict[_Key, Any] = {}
     for key, value in pairs:
         path = _split_key(key)
         if path is None:
@@ -75,5 +73,23 @@ def parse_pairs(pairs: list[tuple[str, str]]) -> dict[str, Any]:
         if len(path) > MAX_DEPTH:
             raise InvalidRequest(f"The parameter {path[0]} is nested too deeply.", path[0])
         _insert(root, path, value)
-    result = _finish(root)
-    return result if isinstance(result, dict) else {}
+    # The top level is always an object, even when every key looks like an index.
+    return {str(k): (_finish(v) if isinstance(v, dict) else v) for k, v in root.items()}
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def reject_nul(data: dict[str, Any]) -> dict[str, Any]:
+    """No text we store or compare may hold a NUL character (PostgreSQL refuses it)."""
+    for key, value in data.items():
+        if _has_nul(key) or _has_nul(value):
+            raise InvalidRequest("Text values cannot contain NUL characters", key.strip("\x00"))
+    return data

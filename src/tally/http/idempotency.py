@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from typing import Any
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally.clock import Clock
 from tally.db import Database
+from tally.domain.errors import Conflict
 from tally.http.middleware import ASGIApp, Message, Receive, Scope, Send, send_json_error
 from tally.models import IdempotentRequest
 
@@ -39,28 +42,48 @@ def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
     return digest.hexdigest()
 
 
-async def complete_in_transaction(
-    session: AsyncSession, claim_id: int, status: int, content_type: str, body: bytes
-) -> None:
-    await session.execute(
+@dataclass(frozen=True)
+class Claim:
+    id: int
+    token: str
+
+
+async def _store(
+    session: AsyncSession, claim: Claim, status: int, content_type: str, body: bytes
+) -> bool:
+    """Store the response if this claim is still the current one (fencing on the token)."""
+    result = await session.execute(
         update(IdempotentRequest)
-        .where(IdempotentRequest.id == claim_id)
+        .where(
+            IdempotentRequest.id == claim.id,
+            IdempotentRequest.claim_token == claim.token,
+            IdempotentRequest.response_status.is_(None),
+        )
         .values(response_status=status, response_content_type=content_type, response_body=body)
     )
+    return cast(CursorResult[Any], result).rowcount == 1
+
+
+async def complete_in_transaction(
+    session: AsyncSession, claim: Claim, status: int, content_type: str, body: bytes
+) -> None:
+    """Called by the handler before its commit: its writes and its stored response commit
+    together, or not at all."""
+    if not await _store(session, claim, status, content_type, body):
+        # Our lease expired and a retry took the key over: only one of us may commit.
+        raise Conflict(
+            "This request outlived its idempotency lease and a retry took over; "
+            "nothing was changed by this attempt.",
+            PARAM,
+        )
 
 
 class IdempotencyKeys:
     def __init__(
-        self,
-        app: ASGIApp,
-        database: Database,
-        clock: Clock,
-        wait_seconds: float,
-        lease_seconds: float,
+        self, app: ASGIApp, database: Database, wait_seconds: float, lease_seconds: float
     ) -> None:
         self.app = app
         self.database = database
-        self.clock = clock
         self.wait_seconds = wait_seconds
         self.lease_ms = int(lease_seconds * 1000)
 
@@ -123,12 +146,12 @@ class IdempotencyKeys:
                 PARAM,
             )
             return
-        assert isinstance(outcome, int)
+        assert isinstance(outcome, Claim)
         await self._run(scope, send, body, outcome)
 
-    async def _run(self, scope: Scope, send: Send, body: bytes, claim_id: int) -> None:
+    async def _run(self, scope: Scope, send: Send, body: bytes, claim: Claim) -> None:
         state = scope.setdefault("state", {})
-        state[STATE_CLAIM] = claim_id
+        state[STATE_CLAIM] = claim
         captured: dict[str, Any] = {"status": 500, "content_type": "application/json"}
         chunks: list[bytes] = []
 
@@ -150,39 +173,50 @@ class IdempotencyKeys:
         finally:
             if not state.get(STATE_DONE):
                 await self._finish(
-                    claim_id, captured["status"], captured["content_type"], b"".join(chunks)
+                    claim, captured["status"], captured["content_type"], b"".join(chunks)
                 )
 
-    async def _finish(self, claim_id: int, status: int, content_type: str, body: bytes) -> None:
+    async def _finish(self, claim: Claim, status: int, content_type: str, body: bytes) -> None:
+        """Store a response that committed nothing (a 4xx), or release the key after a 5xx."""
         async with self.database.session(write=True) as session:
-            if status >= 500:
+            if status >= 500 or status == 409:
+                # Nothing was committed (a failure, or a lost lease): a retry may run again.
                 await session.execute(
                     delete(IdempotentRequest).where(
-                        IdempotentRequest.id == claim_id,
+                        IdempotentRequest.id == claim.id,
+                        IdempotentRequest.claim_token == claim.token,
                         IdempotentRequest.response_status.is_(None),
                     )
                 )
             else:
-                await complete_in_transaction(session, claim_id, status, content_type, body)
+                await _store(session, claim, status, content_type, body)
             await session.commit()
 
-    async def _claim(self, api_key_id: int, key: str, print_: str) -> int | str | IdempotentRequest:
-        """Our claim id, a stored response to replay, "mismatch" or "busy"."""
-        deadline = self.clock.time() + self.wait_seconds
+    async def _claim(
+        self, api_key_id: int, key: str, print_: str
+    ) -> Claim | str | IdempotentRequest:
+        """Our claim, a stored response to replay, "mismatch" or "busy".
+
+        Leases run on the wall clock, not the injectable business clock: moving "now" in a
+        test must not expire a request that is still running.
+        """
+        deadline = time.monotonic() + self.wait_seconds
         while True:
-            now_ms = int(self.clock.time() * 1000)
+            now_ms = int(time.time() * 1000)
+            token = secrets.token_hex(16)
             async with self.database.session(write=True) as session:
-                claim = IdempotentRequest(
+                row = IdempotentRequest(
                     api_key_id=api_key_id,
                     key=key,
                     fingerprint=print_,
                     claimed_at_ms=now_ms,
+                    claim_token=token,
                     created_at=now_ms // 1000,
                 )
-                session.add(claim)
+                session.add(row)
                 try:
                     await session.commit()
-                    return claim.id
+                    return Claim(row.id, token)
                 except IntegrityError:
                     await session.rollback()
                 existing = (
@@ -206,21 +240,22 @@ class IdempotencyKeys:
                 if existing.response_status is not None:
                     return existing
                 if now_ms - existing.claimed_at_ms > self.lease_ms:
-                    # The claimant died without answering; take the claim over atomically.
+                    # The claimant is presumed dead. Take the claim over with a new token: if
+                    # it was only slow, its commit is now fenced off (complete_in_transaction).
                     taken = await session.execute(
                         update(IdempotentRequest)
                         .where(
                             IdempotentRequest.id == existing.id,
-                            IdempotentRequest.claimed_at_ms == existing.claimed_at_ms,
+                            IdempotentRequest.claim_token == existing.claim_token,
                             IdempotentRequest.response_status.is_(None),
                         )
-                        .values(claimed_at_ms=now_ms)
+                        .values(claimed_at_ms=now_ms, claim_token=token)
                     )
                     await session.commit()
-                    if getattr(taken, "rowcount", 0) == 1:
-                        return existing.id
+                    if cast(CursorResult[Any], taken).rowcount == 1:
+                        return Claim(existing.id, token)
                     continue
-            if self.clock.time() >= deadline:
+            if time.monotonic() >= deadline:
                 return "busy"
             await asyncio.sleep(POLL_SECONDS)
 

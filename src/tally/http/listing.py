@@ -26,7 +26,7 @@ from tally.domain.coerce import (
 from tally.domain.errors import InvalidRequest
 from tally.domain.metadata import FILTERABLE_KEY
 from tally.domain.pagination import Page, clamp_page, clamp_per_page
-from tally.http.forms import parse_pairs
+from tally.http.forms import parse_pairs, reject_nul
 
 FieldKind = Literal["str", "int", "bool", "decimal", "timestamp", "lower"]
 
@@ -70,7 +70,7 @@ class ListQuery:
 
 def read_list_query(request: Request) -> ListQuery:
     pairs = list(request.query_params.multi_items())
-    params = parse_pairs(pairs)
+    params = reject_nul(parse_pairs(pairs))
     page = Page(clamp_page(params.get("page")), clamp_per_page(params.get("per_page")))
     return ListQuery(page=page, pairs=pairs, params=params, sort=parse_sort(params.get("sort")))
 
@@ -166,10 +166,13 @@ async def fetch_page(
     session: AsyncSession, statement: Select[Any], ordering: list[Any], page: Page
 ) -> tuple[list[Any], int]:
     """One page of rows and the total count for the same filters."""
-    total = await session.scalar(
-        select(func.count()).select_from(statement.order_by(None).subquery())
+    total = int(
+        await session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+        or 0
     )
+    if page.offset >= total:
+        return [], total  # past the end (C7.7); also keeps huge offsets away from the database
     rows = await session.scalars(
         statement.order_by(*ordering).offset(page.offset).limit(page.per_page)
     )
-    return list(rows), int(total or 0)
+    return list(rows), total

@@ -76,7 +76,13 @@ def _email(value: Any) -> Any:
         raise Invalid("Email must be a valid email address") from exc
 
 
+def _blank(value: Any) -> Any:
+    return None if value == "" else value
+
+
 Text = Annotated[str | None, BeforeValidator(_text)]
+# Any other value where "" means null (C3.4): lists and objects sent as `field=` in a form.
+Blankable = BeforeValidator(_blank)
 # C3.3: "" is false for a boolean that cannot be null, null for one that can.
 Flag = Annotated[bool, BeforeValidator(_lenient(parse_bool, blank=False))]
 OptionalFlag = Annotated[bool | None, BeforeValidator(_lenient(parse_bool))]

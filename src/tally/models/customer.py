@@ -19,7 +19,8 @@ class Customer(Base):
     name: Mapped[str] = mapped_column(String(255))
     number: Mapped[str] = mapped_column(String(32))
     # Lowercased, trimmed `number`: the key of the case-insensitive uniqueness rule (C19.3).
-    number_key: Mapped[str] = mapped_column(String(32))
+    # Wider than `number` because lowercasing can lengthen text ("İ" becomes two characters).
+    number_key: Mapped[str] = mapped_column(String(96))
     email: Mapped[str | None] = mapped_column(String(255))
     type: Mapped[str] = mapped_column(String(20))
     autopay: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -20,6 +20,9 @@ class IdempotentRequest(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     # Milliseconds; a claim older than the lease without a response was abandoned.
     claimed_at_ms: Mapped[int] = mapped_column(BigInteger)
+    # Random per claim, replaced on takeover: only the current claimant may store a response
+    # (a fencing token), so a request that outlived its lease cannot also commit.
+    claim_token: Mapped[str] = mapped_column(String(32))
     response_status: Mapped[int | None] = mapped_column(Integer)
     response_content_type: Mapped[str | None] = mapped_column(String(100))
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
