@@ -7,10 +7,10 @@ from starlette.responses import Response
 
 from tally.contacts import service
 from tally.contacts.schemas import ContactInput, ContactOut, contact_json
-from tally.http.body import read_body
 from tally.http.context import RequestContext, parse_id, request_context
 from tally.http.docs import body_doc, list_doc, one_doc
 from tally.http.listing import read_list_query
+from tally.http.validation import read_input
 
 router = APIRouter(tags=["contacts"])
 BASE = "/customers/{customer_id}/contacts"
@@ -24,7 +24,8 @@ def _ids(customer_id: str, contact_id: str) -> tuple[int, int]:
 async def create_contact(
     customer_id: str, request: Request, ctx: RequestContext = Depends(request_context)
 ) -> Response:
-    contact = await service.create(ctx, parse_id(customer_id, "Customer"), await read_body(request))
+    data = await read_input(request, ContactInput)
+    contact = await service.create(ctx, parse_id(customer_id, "Customer"), data)
     return await ctx.respond(201, contact_json(contact))
 
 
@@ -52,7 +53,8 @@ async def update_contact(
     request: Request,
     ctx: RequestContext = Depends(request_context),
 ) -> Response:
-    contact = await service.update(ctx, *_ids(customer_id, contact_id), await read_body(request))
+    data = await read_input(request, ContactInput)
+    contact = await service.update(ctx, *_ids(customer_id, contact_id), data)
     return await ctx.respond(200, contact_json(contact))
 
 

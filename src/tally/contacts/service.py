@@ -7,14 +7,13 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tally.contacts.schemas import ContactInput, contact_json
+from tally.context import Context
 from tally.customers import repository as customers
 from tally.customers.service import snapshot as customer_snapshot
 from tally.domain import customers as rules
 from tally.domain.errors import InvalidRequest, NotFound
 from tally.domain.text import required_text
-from tally.http.context import RequestContext
 from tally.http.listing import FilterField, ListQuery, fetch_page, filter_conditions, order_by
-from tally.http.validation import validate
 from tally.models import Contact, Customer
 
 FIELDS = (
@@ -49,14 +48,12 @@ FILTERS: dict[str, FilterField] = {
 }
 
 
-def event_snapshot(ctx: RequestContext, contact: Contact, customer: Customer) -> dict[str, Any]:
+def event_snapshot(ctx: Context, contact: Contact, customer: Customer) -> dict[str, Any]:
     """EV9: a contact event embeds its customer as an object."""
     return {**contact_json(contact), "customer": customer_snapshot(ctx, customer)}
 
 
-async def _get(
-    ctx: RequestContext, customer_id: int, contact_id: int, *, lock: bool = False
-) -> Contact:
+async def _get(ctx: Context, customer_id: int, contact_id: int, *, lock: bool = False) -> Contact:
     statement = select(Contact).where(
         Contact.account_id == ctx.account_id,
         Contact.customer_id == customer_id,  # CT5: another customer's contact is 404
@@ -84,10 +81,9 @@ def _apply(contact: Contact, data: ContactInput, *, creating: bool, default_coun
         contact.country = rules.country(data.country)
 
 
-async def create(ctx: RequestContext, customer_id: int, body: dict[str, Any]) -> Contact:
+async def create(ctx: Context, customer_id: int, data: ContactInput) -> Contact:
     # Locking the customer serializes concurrent creates, so CT3's limit holds exactly.
     customer = await customers.get(ctx.session, ctx.account_id, customer_id, lock=True)
-    data = validate(ContactInput, body)
     count = await ctx.session.scalar(
         select(func.count()).where(
             Contact.account_id == ctx.account_id, Contact.customer_id == customer.id
@@ -112,17 +108,14 @@ async def create(ctx: RequestContext, customer_id: int, body: dict[str, Any]) ->
     return contact
 
 
-async def retrieve(ctx: RequestContext, customer_id: int, contact_id: int) -> Contact:
+async def retrieve(ctx: Context, customer_id: int, contact_id: int) -> Contact:
     await customers.get(ctx.session, ctx.account_id, customer_id)
     return await _get(ctx, customer_id, contact_id)
 
 
-async def update(
-    ctx: RequestContext, customer_id: int, contact_id: int, body: dict[str, Any]
-) -> Contact:
+async def update(ctx: Context, customer_id: int, contact_id: int, data: ContactInput) -> Contact:
     customer = await customers.get(ctx.session, ctx.account_id, customer_id)
     contact = await _get(ctx, customer_id, contact_id, lock=True)
-    data = validate(ContactInput, body)
     before = contact_json(contact)
     before_event = event_snapshot(ctx, contact, customer)
     _apply(contact, data, creating=False, default_country=customer.country)
@@ -139,7 +132,7 @@ async def update(
     return contact
 
 
-async def delete_contact(ctx: RequestContext, customer_id: int, contact_id: int) -> None:
+async def delete_contact(ctx: Context, customer_id: int, contact_id: int) -> None:
     customer = await customers.get(ctx.session, ctx.account_id, customer_id)
     contact = await _get(ctx, customer_id, contact_id, lock=True)
     last_state = event_snapshot(ctx, contact, customer)
@@ -149,7 +142,7 @@ async def delete_contact(ctx: RequestContext, customer_id: int, contact_id: int)
 
 
 async def list_contacts(
-    ctx: RequestContext, customer_id: int, query: ListQuery
+    ctx: Context, customer_id: int, query: ListQuery
 ) -> tuple[list[Contact], int]:
     await customers.get(ctx.session, ctx.account_id, customer_id)
     statement = select(Contact).where(

@@ -6,21 +6,25 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from tally.customers import service
-from tally.customers.schemas import BalanceOut, CustomerInput, CustomerOut
-from tally.http.body import read_body
+from tally.customers.schemas import READ_ONLY_REJECTED, BalanceOut, CustomerInput, CustomerOut
 from tally.http.context import RequestContext, parse_id, request_context
 from tally.http.docs import body_doc, list_doc, one_doc
 from tally.http.listing import read_list_query
+from tally.http.validation import read_input
 
 router = APIRouter(tags=["customers"])
 OBJECT = "Customer"
+
+
+async def _customer_input(request: Request) -> CustomerInput:
+    return await read_input(request, CustomerInput, rejected=READ_ONLY_REJECTED, object_name=OBJECT)
 
 
 @router.post("/customers", status_code=201, **body_doc(CustomerInput), **one_doc(CustomerOut, 201))
 async def create_customer(
     request: Request, ctx: RequestContext = Depends(request_context)
 ) -> Response:
-    customer = await service.create(ctx, await read_body(request))
+    customer = await service.create(ctx, await _customer_input(request))
     return await ctx.respond(201, service.snapshot(ctx, customer))
 
 
@@ -45,7 +49,8 @@ async def retrieve_customer(
 async def update_customer(
     customer_id: str, request: Request, ctx: RequestContext = Depends(request_context)
 ) -> Response:
-    customer = await service.update(ctx, parse_id(customer_id, OBJECT), await read_body(request))
+    data = await _customer_input(request)
+    customer = await service.update(ctx, parse_id(customer_id, OBJECT), data)
     return await ctx.respond(200, service.snapshot(ctx, customer))
 
 

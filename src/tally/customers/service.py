@@ -9,15 +9,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, false, select, true
 from sqlalchemy.exc import IntegrityError
 
+from tally.context import Context
 from tally.customers import repository
-from tally.customers.schemas import READ_ONLY_REJECTED, CustomerInput, customer_json
+from tally.customers.schemas import CustomerInput, customer_json
 from tally.domain import customers as rules
 from tally.domain.coerce import INT32_MAX, INT32_MIN, fits_int, parse_bool, parse_int
 from tally.domain.errors import Conflict, InvalidRequest, NotFound
 from tally.domain.metadata import normalize_metadata
 from tally.domain.numbering import number_taken
 from tally.domain.text import required_text
-from tally.http.context import RequestContext
 from tally.http.listing import (
     FilterField,
     ListQuery,
@@ -26,7 +26,6 @@ from tally.http.listing import (
     metadata_conditions,
     order_by,
 )
-from tally.http.validation import reject_read_only, validate
 from tally.locks import lock_account_scope
 from tally.models import Customer
 from tally.numbering import allocate_number
@@ -93,13 +92,11 @@ FILTERS: dict[str, FilterField] = {
 }
 
 
-def snapshot(ctx: RequestContext, customer: Customer) -> dict[str, Any]:
+def snapshot(ctx: Context, customer: Customer) -> dict[str, Any]:
     return customer_json(customer, ctx.public_base_url, ctx.account.identifier)
 
 
-async def _apply(
-    ctx: RequestContext, customer: Customer, data: CustomerInput, *, creating: bool
-) -> None:
+async def _apply(ctx: Context, customer: Customer, data: CustomerInput, *, creating: bool) -> None:
     sent = data.model_fields_set
     account = ctx.account
 
@@ -158,7 +155,7 @@ async def _apply(
         await _set_number(ctx, customer, data.number, creating=creating)
 
 
-async def _set_parent(ctx: RequestContext, customer: Customer, parent_id: int | None) -> None:
+async def _set_parent(ctx: Context, customer: Customer, parent_id: int | None) -> None:
     if parent_id is None:
         customer.parent_customer_id = None
         return
@@ -178,7 +175,7 @@ async def _set_parent(ctx: RequestContext, customer: Customer, parent_id: int | 
 
 
 async def _set_number(
-    ctx: RequestContext, customer: Customer, number: str | None, *, creating: bool
+    ctx: Context, customer: Customer, number: str | None, *, creating: bool
 ) -> None:
     if number:
         if await repository.number_in_use(
@@ -193,7 +190,7 @@ async def _set_number(
     # On update, an empty number keeps the current one.
 
 
-async def _flush(ctx: RequestContext, customer: Customer, *, number_sent: bool) -> None:
+async def _flush(ctx: Context, customer: Customer, *, number_sent: bool) -> None:
     try:
         await ctx.session.flush()
     except IntegrityError as exc:
@@ -206,9 +203,7 @@ async def _flush(ctx: RequestContext, customer: Customer, *, number_sent: bool) 
         ) from exc
 
 
-async def create(ctx: RequestContext, body: dict[str, Any]) -> Customer:
-    reject_read_only(body, READ_ONLY_REJECTED, "Customer")
-    data = validate(CustomerInput, body)
+async def create(ctx: Context, data: CustomerInput) -> Customer:
     customer = Customer(
         account_id=ctx.account_id,
         client_id=secrets.token_urlsafe(36),
@@ -224,13 +219,11 @@ async def create(ctx: RequestContext, body: dict[str, Any]) -> Customer:
     return customer
 
 
-async def retrieve(ctx: RequestContext, customer_id: int) -> Customer:
+async def retrieve(ctx: Context, customer_id: int) -> Customer:
     return await repository.get(ctx.session, ctx.account_id, customer_id)
 
 
-async def update(ctx: RequestContext, customer_id: int, body: dict[str, Any]) -> Customer:
-    reject_read_only(body, READ_ONLY_REJECTED, "Customer")
-    data = validate(CustomerInput, body)
+async def update(ctx: Context, customer_id: int, data: CustomerInput) -> Customer:
     customer = await repository.get(ctx.session, ctx.account_id, customer_id, lock=True)
     before = snapshot(ctx, customer)
     before_methods = list(customer.disabled_payment_methods)
@@ -250,7 +243,7 @@ async def update(ctx: RequestContext, customer_id: int, body: dict[str, Any]) ->
     return customer
 
 
-async def delete_customer(ctx: RequestContext, customer_id: int) -> None:
+async def delete_customer(ctx: Context, customer_id: int) -> None:
     customer = await repository.get(ctx.session, ctx.account_id, customer_id, lock=True)
     # CU14: documents, transactions and subscriptions block deletion; none exist yet, so
     # the check lives with those resources when they arrive.
@@ -290,7 +283,7 @@ def _special_conditions(query: ListQuery) -> list[ColumnElement[bool]]:
     return conditions or [true()]
 
 
-def list_statement(ctx: RequestContext, query: ListQuery) -> Select[Any]:
+def list_statement(ctx: Context, query: ListQuery) -> Select[Any]:
     statement = select(Customer).where(Customer.account_id == ctx.account_id)
     statement = statement.where(*filter_conditions(query.filters, FILTERS))
     statement = statement.where(*metadata_conditions(Customer.metadata_, query.metadata))
@@ -302,12 +295,12 @@ def list_statement(ctx: RequestContext, query: ListQuery) -> Select[Any]:
     return statement
 
 
-async def list_customers(ctx: RequestContext, query: ListQuery) -> tuple[list[Customer], int]:
+async def list_customers(ctx: Context, query: ListQuery) -> tuple[list[Customer], int]:
     ordering = order_by(query.sort, FILTERS, Customer.id)
     return await fetch_page(ctx.session, list_statement(ctx, query), ordering, query.page)
 
 
-async def balance(ctx: RequestContext, customer_id: int, currency: str | None) -> dict[str, Any]:
+async def balance(ctx: Context, customer_id: int, currency: str | None) -> dict[str, Any]:
     """customers.md §5, computed from documents (CB1-CB6)."""
     customer = await repository.get(ctx.session, ctx.account_id, customer_id)
     chosen = (

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, select
 
+from tally.context import Context
 from tally.domain.errors import InvalidRequest, NotFound
 from tally.domain.event_types import FROM_ACTORS, OBJECT_ALIASES, OBJECT_NAMES
-from tally.http.context import RequestContext
 from tally.http.listing import FilterField, ListQuery, fetch_page, filter_conditions
 from tally.models import Event, EventAssociation
 
@@ -23,7 +23,7 @@ def _object_names(name: str) -> tuple[str, ...]:
     return OBJECT_ALIASES.get(name, (name,))
 
 
-def _conditions(ctx: RequestContext, query: ListQuery) -> list[ColumnElement[bool]]:
+def _conditions(ctx: Context, query: ListQuery) -> list[ColumnElement[bool]]:
     conditions = [Event.account_id == ctx.account_id, *filter_conditions(query.filters, FILTERS)]
     related = query.param("related_to")
     if isinstance(related, str) and related:
@@ -56,13 +56,13 @@ def _conditions(ctx: RequestContext, query: ListQuery) -> list[ColumnElement[boo
     return conditions
 
 
-async def list_events(ctx: RequestContext, query: ListQuery) -> tuple[list[Event], int]:
+async def list_events(ctx: Context, query: ListQuery) -> tuple[list[Event], int]:
     statement = select(Event).where(*_conditions(ctx, query))
     # EV12: newest first, unlike every other list (C7.9).
     return await fetch_page(ctx.session, statement, [Event.id.desc()], query.page)
 
 
-async def retrieve(ctx: RequestContext, event_id: int) -> Event:
+async def retrieve(ctx: Context, event_id: int) -> Event:
     event = (
         await ctx.session.execute(
             select(Event).where(Event.account_id == ctx.account_id, Event.id == event_id)

@@ -1,29 +1,25 @@
-"""The per-request unit of work: account, session, events, and the one commit."""
+"""The per-request unit of work: a service Context plus the request, and the one commit."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from tally.config import Settings
+from tally.context import Context
 from tally.domain.errors import InvalidRequest, NotFound
-from tally.domain.events import EventBuffer
 from tally.domain.pagination import link_header
 from tally.events.recorder import store_events
 from tally.http.auth import Principal
 from tally.http.idempotency import STATE_CLAIM, STATE_DONE, complete_in_transaction
 from tally.http.listing import ListQuery
 from tally.jsonenc import dumps
-from tally.models import Account
 
-# Events caused through an API key carry this actor id (events_webhooks.md §2).
-API_ACTOR = -3
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # ASCII digits that fit a 64-bit id (str.isdigit() would also accept "²").
 _PATH_ID = re.compile(r"[0-9]{1,18}")
@@ -41,28 +37,18 @@ def request_base_url(request: Request, settings: Settings) -> str:
     return f"{scheme}://{host}"
 
 
-@dataclass
-class RequestContext:
+def public_base_url(base_url: str, settings: Settings) -> str:
+    """C18: customer-facing links live under /portal unless configured elsewhere."""
+    if settings.public_base_url:
+        return settings.public_base_url.rstrip("/")
+    return f"{base_url}/portal"
+
+
+@dataclass(kw_only=True)
+class RequestContext(Context):
     request: Request
-    session: AsyncSession
-    account: Account
     api_key_id: int
-    now: int
     base_url: str
-    settings: Settings
-    events: EventBuffer = field(default_factory=EventBuffer)
-    actor: int = API_ACTOR
-
-    @property
-    def account_id(self) -> int:
-        return self.account.id
-
-    @property
-    def public_base_url(self) -> str:
-        """C18: customer-facing links live under /portal unless configured elsewhere."""
-        if self.settings.public_base_url:
-            return self.settings.public_base_url.rstrip("/")
-        return f"{self.base_url}/portal"
 
     def _pretty(self) -> bool:
         return self.request.headers.get("user-agent", "").startswith("curl")
@@ -111,6 +97,7 @@ async def request_context(request: Request) -> AsyncIterator[RequestContext]:
     if principal is None:  # only reachable if a route is mounted outside the auth middleware
         raise InvalidRequest("Missing API key")
     write = request.method not in READ_METHODS
+    base_url = request_base_url(request, state.settings)
     async with state.database.session(write=write) as session:
         yield RequestContext(
             request=request,
@@ -118,6 +105,6 @@ async def request_context(request: Request) -> AsyncIterator[RequestContext]:
             account=principal.account,
             api_key_id=principal.api_key_id,
             now=state.clock.now(),
-            base_url=request_base_url(request, state.settings),
-            settings=state.settings,
+            base_url=base_url,
+            public_base_url=public_base_url(base_url, state.settings),
         )

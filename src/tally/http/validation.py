@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
+from fastapi import Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from tally.domain.coerce import (
@@ -20,6 +21,7 @@ from tally.domain.coerce import (
 )
 from tally.domain.errors import InvalidRequest
 from tally.domain.text import field_title
+from tally.http.body import read_body
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -126,3 +128,16 @@ def reject_read_only(body: dict[str, Any], fields: frozenset[str], object_name: 
     for name in body:
         if name in fields:
             raise InvalidRequest(f"Mass assignment of {name} on {object_name} is not allowed", name)
+
+
+async def read_input(
+    request: Request,
+    model: type[M],
+    *,
+    rejected: frozenset[str] = frozenset(),
+    object_name: str = "",
+) -> M:
+    """Decode and validate a request body: the router's whole job before the service runs."""
+    body = await read_body(request)
+    reject_read_only(body, rejected, object_name)
+    return validate(model, body)

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from tally.context import Context
 from tally.domain.coerce import parse_decimal, parse_timestamp
 from tally.domain.errors import InvalidRequest, NotFound
 from tally.http.body import read_body
@@ -14,7 +15,7 @@ from tally.http.context import RequestContext, request_context
 
 router = APIRouter(tags=["test hooks"], include_in_schema=False)
 # Periodic jobs register here as they arrive (C23.1); a job takes the request context.
-JOBS: dict[str, Callable[[RequestContext], Awaitable[object]]] = {}
+JOBS: dict[str, Callable[[Context], Awaitable[object]]] = {}
 
 
 @router.post("/_test/clock")
