@@ -1,0 +1,68 @@
+"""Money: per-currency minor units and the one rounding rule (C12).
+
+Amounts live as integers in minor units of their currency; conversion from a decimal rounds
+half away from zero (`12.045` -> `12.05`). Nothing here ever touches a binary float.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal, localcontext
+
+# C12.1, kept exactly as the backend has it (KWD/JOD/OMR/TND use 2, not ISO's 3).
+_ZERO_DECIMALS = frozenset(
+    {
+        "bif",
+        "clp",
+        "djf",
+        "gnf",
+        "jpy",
+        "kmf",
+        "krw",
+        "mga",
+        "pyg",
+        "rwf",
+        "vuv",
+        "xaf",
+        "xof",
+        "xpf",
+    }
+)
+_EXPONENTS = {"bhd": 3, "btc": 8}
+# Enough digits that no product of stored values (26 integer + 12 decimal digits each) is
+# rounded by the decimal context before our own rounding.
+MONEY_CONTEXT = Context(prec=120)
+
+
+def exponent(currency: str) -> int:
+    code = currency.lower()
+    if code in _ZERO_DECIMALS:
+        return 0
+    return _EXPONENTS.get(code, 2)
+
+
+def round_half_up(value: Decimal) -> int:
+    """Round to an integer, ties away from zero (Decimal's ROUND_HALF_UP is exactly that)."""
+    with localcontext(MONEY_CONTEXT):
+        return int(value.to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def round_up(value: Decimal) -> int:
+    """Round toward positive infinity (CT15: inclusive tax favours the tax authority)."""
+    with localcontext(MONEY_CONTEXT):
+        return int(value.to_integral_value(rounding=ROUND_CEILING))
+
+
+def to_minor(amount: Decimal, exp: int) -> int:
+    """m(d) of invoices.md §5: a decimal amount in minor units, rounded half away from zero."""
+    with localcontext(MONEY_CONTEXT):
+        return round_half_up(amount.scaleb(exp))
+
+
+def from_minor(minor: int, exp: int) -> Decimal:
+    """Minor units back to a decimal amount in major units (exact)."""
+    return Decimal(minor).scaleb(-exp) if exp else Decimal(minor)
+
+
+def multiply(a: Decimal, b: Decimal) -> Decimal:
+    with localcontext(MONEY_CONTEXT):
+        return a * b
