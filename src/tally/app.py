@@ -12,6 +12,7 @@ import tally
 from tally.clock import Clock
 from tally.config import Settings
 from tally.contacts.router import router as contacts_router
+from tally.coupons.router import router as coupons_router
 from tally.customers.router import router as customers_router
 from tally.db import Database
 from tally.events.router import router as events_router
@@ -21,8 +22,11 @@ from tally.http.errors import install_error_handlers
 from tally.http.idempotency import IdempotencyKeys
 from tally.http.middleware import BodySizeLimit, WireConventions
 from tally.http.ratelimit import ConcurrencyLimit
+from tally.invoices.router import router as invoices_router
+from tally.items.router import router as items_router
 from tally.jsonenc import dumps
 from tally.migrate import check_schema
+from tally.tax_rates.router import router as tax_rates_router
 from tally.testhooks.router import router as test_router
 
 DESCRIPTION = (
@@ -63,6 +67,10 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.include_router(customers_router)
     app.include_router(contacts_router)
     app.include_router(events_router)
+    app.include_router(items_router)
+    app.include_router(coupons_router)
+    app.include_router(tax_rates_router)
+    app.include_router(invoices_router)
     if settings.test_mode:
         app.include_router(test_router)
 

@@ -48,9 +48,9 @@ FILTERS: dict[str, FilterField] = {
 }
 
 
-def event_snapshot(ctx: Context, contact: Contact, customer: Customer) -> dict[str, Any]:
+async def event_snapshot(ctx: Context, contact: Contact, customer: Customer) -> dict[str, Any]:
     """EV9: a contact event embeds its customer as an object."""
-    return {**contact_json(contact), "customer": customer_snapshot(ctx, customer)}
+    return {**contact_json(contact), "customer": await customer_snapshot(ctx, customer)}
 
 
 async def _get(ctx: Context, customer_id: int, contact_id: int, *, lock: bool = False) -> Contact:
@@ -102,7 +102,7 @@ async def create(ctx: Context, customer_id: int, data: ContactInput) -> Contact:
     ctx.events.created(
         "contact",
         contact.id,
-        event_snapshot(ctx, contact, customer),
+        await event_snapshot(ctx, contact, customer),
         related=[("customer", customer.id)],
     )
     return contact
@@ -117,7 +117,7 @@ async def update(ctx: Context, customer_id: int, contact_id: int, data: ContactI
     customer = await customers.get(ctx.session, ctx.account_id, customer_id)
     contact = await _get(ctx, customer_id, contact_id, lock=True)
     before = contact_json(contact)
-    before_event = event_snapshot(ctx, contact, customer)
+    before_event = await event_snapshot(ctx, contact, customer)
     _apply(contact, data, creating=False, default_country=customer.country)
     if contact_json(contact) != before:
         contact.updated_at = ctx.now
@@ -126,7 +126,7 @@ async def update(ctx: Context, customer_id: int, contact_id: int, data: ContactI
             "contact",
             contact.id,
             before_event,
-            event_snapshot(ctx, contact, customer),
+            await event_snapshot(ctx, contact, customer),
             related=[("customer", customer.id)],
         )
     return contact
@@ -135,7 +135,7 @@ async def update(ctx: Context, customer_id: int, contact_id: int, data: ContactI
 async def delete_contact(ctx: Context, customer_id: int, contact_id: int) -> None:
     customer = await customers.get(ctx.session, ctx.account_id, customer_id)
     contact = await _get(ctx, customer_id, contact_id, lock=True)
-    last_state = event_snapshot(ctx, contact, customer)
+    last_state = await event_snapshot(ctx, contact, customer)
     await ctx.session.delete(contact)
     await ctx.session.flush()
     ctx.events.deleted("contact", contact_id, last_state, related=[("customer", customer.id)])

@@ -25,7 +25,7 @@ async def create_customer(
     request: Request, ctx: RequestContext = Depends(request_context)
 ) -> Response:
     customer = await service.create(ctx, await _customer_input(request))
-    return await ctx.respond(201, service.snapshot(ctx, customer))
+    return await ctx.respond(201, await service.snapshot(ctx, customer))
 
 
 @router.get("/customers", **list_doc(CustomerOut))
@@ -34,7 +34,7 @@ async def list_customers(
 ) -> Response:
     query = read_list_query(request)
     customers, total = await service.list_customers(ctx, query)
-    return ctx.list_response([service.snapshot(ctx, c) for c in customers], total, query)
+    return ctx.list_response(await service.render(ctx, customers), total, query)
 
 
 @router.get("/customers/{customer_id}", **one_doc(CustomerOut))
@@ -42,7 +42,7 @@ async def retrieve_customer(
     customer_id: str, ctx: RequestContext = Depends(request_context)
 ) -> Response:
     customer = await service.retrieve(ctx, parse_id(customer_id, OBJECT))
-    return await ctx.respond(200, service.snapshot(ctx, customer))
+    return await ctx.respond(200, await service.snapshot(ctx, customer))
 
 
 @router.patch("/customers/{customer_id}", **body_doc(CustomerInput), **one_doc(CustomerOut))
@@ -51,7 +51,7 @@ async def update_customer(
 ) -> Response:
     data = await _customer_input(request)
     customer = await service.update(ctx, parse_id(customer_id, OBJECT), data)
-    return await ctx.respond(200, service.snapshot(ctx, customer))
+    return await ctx.respond(200, await service.snapshot(ctx, customer))
 
 
 @router.delete("/customers/{customer_id}", status_code=204)

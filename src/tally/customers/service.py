@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select, true
+from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
 from tally.context import Context
@@ -16,6 +18,7 @@ from tally.domain import customers as rules
 from tally.domain.coerce import INT32_MAX, INT32_MIN, fits_int, parse_bool, parse_int
 from tally.domain.errors import Conflict, InvalidRequest, NotFound
 from tally.domain.metadata import normalize_metadata
+from tally.domain.money import exponent, from_minor
 from tally.domain.numbering import number_taken
 from tally.domain.text import required_text
 from tally.http.listing import (
@@ -26,9 +29,12 @@ from tally.http.listing import (
     metadata_conditions,
     order_by,
 )
+from tally.invoices.repository import open_condition, status_expression
 from tally.locks import lock_account_scope
-from tally.models import Customer
+from tally.models import Customer, Invoice
 from tally.numbering import allocate_number
+from tally.tax_rates.repository import live_tax_rates
+from tally.tax_rates.schemas import tax_rate_json
 
 # Written as given on create, and on update when sent.
 PLAIN_FIELDS = (
@@ -92,8 +98,21 @@ FILTERS: dict[str, FilterField] = {
 }
 
 
-def snapshot(ctx: Context, customer: Customer) -> dict[str, Any]:
-    return customer_json(customer, ctx.public_base_url, ctx.account.identifier)
+async def render(ctx: Context, customers: Sequence[Customer]) -> list[dict[str, Any]]:
+    """Customers as JSON, their tax rates expanded (CU9) with one query for all of them."""
+    ids = sorted({tax for customer in customers for tax in customer.taxes})
+    rates: dict[str, dict[str, Any]] = {}
+    if ids:
+        found = await live_tax_rates(ctx.session, ctx.account_id, ids)
+        rates = {key: tax_rate_json(rate) for key, rate in found.items()}
+    return [
+        customer_json(customer, ctx.public_base_url, ctx.account.identifier, rates)
+        for customer in customers
+    ]
+
+
+async def snapshot(ctx: Context, customer: Customer) -> dict[str, Any]:
+    return (await render(ctx, [customer]))[0]
 
 
 async def _apply(ctx: Context, customer: Customer, data: CustomerInput, *, creating: bool) -> None:
@@ -136,9 +155,10 @@ async def _apply(ctx: Context, customer: Customer, data: CustomerInput, *, creat
 
     if creating or "taxes" in sent:
         taxes = rules.unique_tax_ids(data.taxes)
+        found = await live_tax_rates(ctx.session, ctx.account_id, taxes) if taxes else {}
         for tax_id in taxes:
-            # Tax rates arrive with coupons_tax_rates.md; until then no id can exist.
-            raise InvalidRequest(f"No such tax rate: {tax_id}", "taxes")
+            if tax_id not in found:
+                raise InvalidRequest(f"No such tax rate: {tax_id}", "taxes")  # CU9
         customer.taxes = taxes
     if creating or "disabled_payment_methods" in sent:
         customer.disabled_payment_methods = rules.string_list(
@@ -214,7 +234,7 @@ async def create(ctx: Context, data: CustomerInput) -> Customer:
     ctx.session.add(customer)
     await _flush(ctx, customer, number_sent=bool(data.number))
     ctx.events.created(
-        "customer", customer.id, snapshot(ctx, customer), related=[("customer", customer.id)]
+        "customer", customer.id, await snapshot(ctx, customer), related=[("customer", customer.id)]
     )
     return customer
 
@@ -225,10 +245,13 @@ async def retrieve(ctx: Context, customer_id: int) -> Customer:
 
 async def update(ctx: Context, customer_id: int, data: CustomerInput) -> Customer:
     customer = await repository.get(ctx.session, ctx.account_id, customer_id, lock=True)
-    before = snapshot(ctx, customer)
+    before = await snapshot(ctx, customer)
     before_methods = list(customer.disabled_payment_methods)
+    had_autopay = customer.autopay
     await _apply(ctx, customer, data, creating=False)
-    after = snapshot(ctx, customer)
+    if had_autopay and not customer.autopay:
+        await _stop_autopay_invoices(ctx, customer)
+    after = await snapshot(ctx, customer)
     # CU18: updated_at moves only when a stored value changed.
     if after != before or customer.disabled_payment_methods != before_methods:
         customer.updated_at = ctx.now
@@ -237,7 +260,7 @@ async def update(ctx: Context, customer_id: int, data: CustomerInput) -> Custome
             "customer",
             customer.id,
             before,
-            snapshot(ctx, customer),
+            await snapshot(ctx, customer),
             related=[("customer", customer.id)],
         )
     return customer
@@ -245,16 +268,27 @@ async def update(ctx: Context, customer_id: int, data: CustomerInput) -> Custome
 
 async def delete_customer(ctx: Context, customer_id: int) -> None:
     customer = await repository.get(ctx.session, ctx.account_id, customer_id, lock=True)
-    # CU14: documents, transactions and subscriptions block deletion; none exist yet, so
-    # the check lives with those resources when they arrive.
-    last_state = snapshot(ctx, customer)
+    # CU14: documents block deletion (credit notes, estimates, payments and subscriptions
+    # join this check when those resources arrive).
+    has_documents = await ctx.session.scalar(
+        select(
+            exists().where(Invoice.account_id == ctx.account_id, Invoice.customer_id == customer.id)
+        )
+    )
+    if has_documents:
+        raise InvalidRequest("Customers with transactions cannot be deleted")
+    last_state = await snapshot(ctx, customer)
     # Sub-customers lose their parent: a visible change, so it is recorded like any update.
     for child in await repository.children(ctx.session, ctx.account_id, customer.id):
-        before = snapshot(ctx, child)
+        before = await snapshot(ctx, child)
         child.parent_customer_id = None
         child.updated_at = ctx.now
         ctx.events.updated(
-            "customer", child.id, before, snapshot(ctx, child), related=[("customer", child.id)]
+            "customer",
+            child.id,
+            before,
+            await snapshot(ctx, child),
+            related=[("customer", child.id)],
         )
     await ctx.session.flush()
     await ctx.session.delete(customer)  # contacts go with it (ON DELETE CASCADE)
@@ -262,7 +296,24 @@ async def delete_customer(ctx: Context, customer_id: int) -> None:
     ctx.events.deleted("customer", customer_id, last_state, related=[("customer", customer_id)])
 
 
-def _special_conditions(query: ListQuery) -> list[ColumnElement[bool]]:
+async def _stop_autopay_invoices(ctx: Context, customer: Customer) -> None:
+    """CU8: open AutoPay invoices stop being collected automatically (due dates stay)."""
+    await ctx.session.execute(
+        sql_update(Invoice)
+        .where(
+            Invoice.account_id == ctx.account_id,
+            Invoice.customer_id == customer.id,
+            Invoice.autopay.is_(True),
+            Invoice.paid.is_(False),
+            Invoice.closed.is_(False),
+            Invoice.voided.is_(False),
+        )
+        .values(autopay=False, payment_terms=None, next_payment_attempt=None, updated_at=ctx.now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _special_conditions(query: ListQuery, now: int) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     payment_source = parse_bool(query.param("payment_source"))
     if payment_source is True:
@@ -275,11 +326,15 @@ def _special_conditions(query: ListQuery) -> list[ColumnElement[bool]]:
             conditions.append(C.owner == owner)
         else:
             conditions.append(false())  # no stored owner id can be that large
-    # open_balance=1 asks for customers with an open issued invoice and balance=1 for a
-    # positive credit balance; with no invoices or credits recorded yet, nobody has either.
-    for name in ("open_balance", "balance"):
-        if parse_bool(query.param(name)) is True:
-            conditions.append(false())
+    open_balance = parse_bool(query.param("open_balance"))
+    if open_balance is not None:
+        owing = exists().where(
+            Invoice.account_id == C.account_id, Invoice.customer_id == C.id, open_condition(now)
+        )
+        conditions.append(owing if open_balance else ~owing)
+    # balance=1 asks for a positive credit balance; no credits exist until credit_balances.md.
+    if parse_bool(query.param("balance")) is True:
+        conditions.append(false())
     return conditions or [true()]
 
 
@@ -287,7 +342,7 @@ def list_statement(ctx: Context, query: ListQuery) -> Select[Any]:
     statement = select(Customer).where(Customer.account_id == ctx.account_id)
     statement = statement.where(*filter_conditions(query.filters, FILTERS))
     statement = statement.where(*metadata_conditions(Customer.metadata_, query.metadata))
-    statement = statement.where(*_special_conditions(query))
+    statement = statement.where(*_special_conditions(query, ctx.now))
     if (after := query.timestamp_param("updated_after")) is not None:
         statement = statement.where(Customer.updated_at > after)
     if (before := query.timestamp_param("updated_before")) is not None:
@@ -301,21 +356,53 @@ async def list_customers(ctx: Context, query: ListQuery) -> tuple[list[Customer]
 
 
 async def balance(ctx: Context, customer_id: int, currency: str | None) -> dict[str, Any]:
-    """customers.md §5, computed from documents (CB1-CB6)."""
+    """customers.md §5, computed from the invoices (CB1-CB6)."""
     customer = await repository.get(ctx.session, ctx.account_id, customer_id)
-    chosen = (
-        (rules.currency(currency) if currency else None)
-        or customer.currency
-        or ctx.account.currency
+    chosen = (rules.currency(currency) if currency else None) or customer.currency
+    if chosen is None:  # CB1: the currency of the latest issued invoice, else the account's
+        chosen = (
+            await ctx.session.scalar(
+                select(Invoice.currency)
+                .where(
+                    Invoice.account_id == ctx.account_id,
+                    Invoice.customer_id == customer.id,
+                    Invoice.draft.is_(False),
+                    Invoice.voided.is_(False),
+                )
+                .order_by(Invoice.date.desc(), Invoice.id.desc())
+                .limit(1)
+            )
+            or ctx.account.currency
+        )
+    mine = [Invoice.account_id == ctx.account_id, Invoice.customer_id == customer.id]
+    status = status_expression(ctx.now)
+    open_in_currency = [*mine, Invoice.currency == chosen, open_condition(ctx.now)]
+    outstanding = await ctx.session.scalar(
+        select(func.coalesce(func.sum(Invoice.balance), 0)).where(*open_in_currency)
     )
+    # CB3: pending invoices wait; AutoPay invoices are collected unless already past due.
+    due_now = await ctx.session.scalar(
+        select(func.coalesce(func.sum(Invoice.balance), 0)).where(
+            *open_in_currency,
+            status != "pending",
+            or_(Invoice.autopay.is_(False), status == "past_due"),
+        )
+    )
+    past_due = await ctx.session.scalar(
+        select(
+            exists().where(
+                *mine, Invoice.draft.is_(False), Invoice.voided.is_(False), status == "past_due"
+            )
+        )
+    )
+    exp = exponent(chosen)
     zero = Decimal(0)
-    # Invoices, credit notes and credits arrive with their issues; with none recorded,
-    # every sum over them is zero and nothing is past due.
     return {
         "currency": chosen,
-        "total_outstanding": zero,
-        "due_now": zero,
-        "past_due": False,
+        "total_outstanding": from_minor(int(outstanding or 0), exp),
+        "due_now": from_minor(int(due_now or 0), exp),
+        "past_due": bool(past_due),
+        # Credit notes and the credit ledger arrive with their own issues.
         "open_credit_notes": zero,
         "available_credits": zero,
         "history": [],

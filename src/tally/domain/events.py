@@ -6,6 +6,7 @@ nothing in this module touches a database.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -95,7 +96,7 @@ class EventBuffer:
         object_type: str,
         object_id: int | str,
         snapshot: Snapshot,
-        related: list[tuple[str, int | str]] | None = None,
+        related: Sequence[tuple[str, int | str]] | None = None,
     ) -> None:
         self.pending.append(
             PendingEvent(
@@ -114,7 +115,7 @@ class EventBuffer:
         object_id: int | str,
         before: Snapshot,
         after: Snapshot,
-        related: list[tuple[str, int | str]] | None = None,
+        related: Sequence[tuple[str, int | str]] | None = None,
         event_type: str | None = None,
     ) -> None:
         event_type = event_type or f"{object_type}.updated"
@@ -144,7 +145,7 @@ class EventBuffer:
         object_type: str,
         object_id: int | str,
         last_state: Snapshot,
-        related: list[tuple[str, int | str]] | None = None,
+        related: Sequence[tuple[str, int | str]] | None = None,
     ) -> None:
         latest = self._latest(object_type, object_id)
         if latest is not None and latest.kind == "created":

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal, localcontext
 
 # C12.1, kept exactly as the backend has it (KWD/JOD/OMR/TND use 2, not ISO's 3).
-_ZERO_DECIMALS = frozenset(
+ZERO_DECIMAL = frozenset(
     {
         "bif",
         "clp",
@@ -35,7 +35,7 @@ MONEY_CONTEXT = Context(prec=120)
 
 def exponent(currency: str) -> int:
     code = currency.lower()
-    if code in _ZERO_DECIMALS:
+    if code in ZERO_DECIMAL:
         return 0
     return _EXPONENTS.get(code, 2)
 

@@ -176,3 +176,14 @@ async def fetch_page(
         statement.order_by(*ordering).offset(page.offset).limit(page.per_page)
     )
     return list(rows), total
+
+
+def read_expand(query_params: Any) -> set[str]:
+    """C10.1: `expand=a,b` or `expand[]=a`; unknown names are ignored by the caller."""
+    raw = parse_pairs(list(query_params.multi_items())).get("expand")
+    values = raw if isinstance(raw, list) else [raw]
+    names: list[str] = []
+    for value in values:
+        if isinstance(value, str):
+            names.extend(value.split(","))
+    return {name.strip() for name in names if name.strip()}

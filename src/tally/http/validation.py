@@ -17,6 +17,7 @@ from tally.domain.coerce import (
     parse_bool,
     parse_decimal,
     parse_int,
+    parse_timestamp,
     storable_decimal,
 )
 from tally.domain.errors import InvalidRequest
@@ -92,6 +93,8 @@ Integer = Annotated[int | None, BeforeValidator(_lenient(_int_between(INT32_MIN,
 # A reference to another object by its id (64-bit, positive).
 ObjectId = Annotated[int | None, BeforeValidator(_lenient(_int_between(1, INT64_MAX)))]
 Number = Annotated[Decimal | None, BeforeValidator(_lenient(_storable_decimal))]
+# Unix seconds, from an integer, a numeric string or an ISO-8601 date (C4.4).
+Timestamp = Annotated[int | None, BeforeValidator(_lenient(parse_timestamp))]
 Email = Annotated[str | None, BeforeValidator(_email)]
 
 

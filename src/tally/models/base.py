@@ -52,6 +52,7 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
         if value is None:
             return None
+        value = Decimal(value)  # also accepts ints
         if dialect.name == "postgresql":
             return value
         return decimal_text(value)

@@ -1,0 +1,1 @@
+"""Invoices (invoices.md): documents, line items, applied rates, status and numbering."""

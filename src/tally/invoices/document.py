@@ -1,0 +1,157 @@
+"""An invoice with its lines and applied rates, loaded together and recalculated together.
+
+The service changes a `Document` in memory (lines and rate lists replaced per E5/E6), then
+`recalculate` runs the pure calculator and writes every rounded amount back (R9), and the
+derived state (balance, paid, closed, status inputs) follows from them (R12-R15).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tally.domain.invoice_math import Line, Rate, calculate
+from tally.domain.invoice_status import StatusFacts, invoice_status, is_paid
+from tally.domain.money import exponent
+from tally.models import AppliedRate, Invoice, LineItem
+
+
+@dataclass
+class LineState:
+    row: LineItem
+    rates: list[AppliedRate] = field(default_factory=list)  # line discounts and taxes
+
+    def of_kind(self, kind: str) -> list[AppliedRate]:
+        return [r for r in self.rates if r.kind == kind]
+
+
+@dataclass
+class Document:
+    invoice: Invoice
+    lines: list[LineState] = field(default_factory=list)
+    rates: list[AppliedRate] = field(default_factory=list)  # document-level
+
+    def of_kind(self, kind: str) -> list[AppliedRate]:
+        return [r for r in self.rates if r.kind == kind]
+
+    @property
+    def exponent(self) -> int:
+        return exponent(self.invoice.currency)
+
+    def all_rates(self) -> Iterable[AppliedRate]:
+        yield from self.rates
+        for line in self.lines:
+            yield from line.rates
+
+
+def calc_rate(row: AppliedRate) -> Rate:
+    """The calculator's view of an applied rate: its copied rate object, or a custom amount."""
+    if row.rate is None:
+        return Rate(Decimal(str(row.custom_amount or 0)))
+    return Rate(
+        Decimal(str(row.rate.get("value", 0))),
+        is_percent=bool(row.rate.get("is_percent")),
+        inclusive=bool(row.rate.get("inclusive", False)),
+    )
+
+
+def recalculate(document: Document) -> None:
+    """R1-R10 into the rows; the caller then settles balance and paid (R12-R14)."""
+    invoice = document.invoice
+    lines = [
+        Line(
+            quantity=state.row.quantity,
+            unit_cost=state.row.unit_cost,
+            discountable=state.row.discountable,
+            taxable=state.row.taxable,
+            discounts=[calc_rate(r) for r in state.of_kind("discount")],
+            taxes=[calc_rate(r) for r in state.of_kind("tax")],
+        )
+        for state in document.lines
+    ]
+    totals = calculate(
+        lines,
+        discounts=[calc_rate(r) for r in document.of_kind("discount")],
+        taxes=[calc_rate(r) for r in document.of_kind("tax")],
+        shipping=[calc_rate(r) for r in document.of_kind("shipping")],
+        exponent=document.exponent,
+    )
+    for state, result in zip(document.lines, totals.lines, strict=True):
+        state.row.amount = result.amount
+        for row, amount in zip(state.of_kind("discount"), result.discounts, strict=True):
+            row.amount = amount
+        for row, amount in zip(state.of_kind("tax"), result.taxes, strict=True):
+            row.amount = amount
+    for kind, amounts in (
+        ("discount", totals.discounts),
+        ("tax", totals.taxes),
+        ("shipping", totals.shipping),
+    ):
+        for row, amount in zip(document.of_kind(kind), amounts, strict=True):
+            row.amount = amount
+    invoice.subtotal = totals.subtotal
+    invoice.total = totals.total
+
+
+def refresh_balance(invoice: Invoice) -> None:
+    """R12/R13: balance from the stored aggregates; a voided invoice owes nothing."""
+    if invoice.voided:
+        invoice.balance = 0
+    else:
+        invoice.balance = invoice.total - invoice.amount_paid - invoice.amount_credited
+    invoice.paid = is_paid(invoice.balance, invoice.draft, invoice.voided)
+
+
+def status_of(invoice: Invoice, now: int) -> str:
+    return invoice_status(
+        StatusFacts(
+            voided=invoice.voided,
+            draft=invoice.draft,
+            paid=invoice.paid,
+            pending=invoice.pending,
+            autopay=invoice.autopay,
+            due_date=invoice.due_date,
+            attempt_count=invoice.attempt_count,
+            viewed=invoice.viewed,
+            sent=invoice.sent,
+        ),
+        now,
+    )
+
+
+async def load_documents(session: AsyncSession, invoices: Sequence[Invoice]) -> dict[int, Document]:
+    """Lines and rates for many invoices in two queries (no N+1 on list pages)."""
+    ids = [invoice.id for invoice in invoices]
+    documents = {invoice.id: Document(invoice) for invoice in invoices}
+    if not ids:
+        return documents
+    lines = await session.scalars(
+        select(LineItem)
+        .where(LineItem.invoice_id.in_(ids))
+        .order_by(LineItem.invoice_id, LineItem.position, LineItem.id)
+    )
+    states: dict[int, LineState] = {}
+    for line in lines:
+        state = LineState(line)
+        states[line.id] = state
+        documents[line.invoice_id].lines.append(state)
+    rates = await session.scalars(
+        select(AppliedRate)
+        .where(AppliedRate.invoice_id.in_(ids))
+        .order_by(AppliedRate.invoice_id, AppliedRate.position, AppliedRate.id)
+    )
+    by_line: defaultdict[int, list[AppliedRate]] = defaultdict(list)
+    for rate in rates:
+        if rate.line_item_id is None:
+            documents[rate.invoice_id].rates.append(rate)
+        else:
+            by_line[rate.line_item_id].append(rate)
+    for line_id, line_rates in by_line.items():
+        if line_id in states:
+            states[line_id].rates.extend(line_rates)
+    return documents
