@@ -60,7 +60,8 @@ def to_minor(amount: Decimal, exp: int) -> int:
 
 def from_minor(minor: int, exp: int) -> Decimal:
     """Minor units back to a decimal amount in major units (exact)."""
-    return Decimal(minor).scaleb(-exp) if exp else Decimal(minor)
+    with localcontext(MONEY_CONTEXT):
+        return Decimal(minor).scaleb(-exp) if exp else Decimal(minor)
 
 
 def multiply(a: Decimal, b: Decimal) -> Decimal:

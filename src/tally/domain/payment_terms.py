@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 _NET = re.compile(r"net[\s-](\d+)", re.IGNORECASE)
 DUE_ON_RECEIPT = "due on receipt"
 AUTOPAY_TERMS = "AutoPay"
-MAX_TERM_DAYS = 36_500
+# Terms beyond this many days (about 2,700 years) are read as having no due date, so that a
+# timestamp can never overflow.
+MAX_TERM_DAYS = 999_999
 
 
 def term_days(terms: str | None) -> int | None:
@@ -22,8 +24,10 @@ def term_days(terms: str | None) -> int | None:
     match = _NET.search(text)
     if match is None:
         return None
-    days = int(match.group(1)[:6])
-    return days if days <= MAX_TERM_DAYS else None
+    digits = match.group(1)
+    if len(digits) > len(str(MAX_TERM_DAYS)):
+        return None
+    return int(digits)
 
 
 def add_days(timestamp: int, days: int, time_zone: str = "UTC") -> int:
