@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import BigInteger, ColumnElement, Integer, Select, func, select
+from sqlalchemy import BigInteger, ColumnElement, Integer, Numeric, Select, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from starlette.requests import Request
@@ -157,7 +157,9 @@ def order_by(
     for name, descending in sort:
         spec = fields.get(name)
         if spec is not None:
-            clauses.append(spec.column.desc() if descending else spec.column.asc())
+            # Exact decimals are text on SQLite; order them as numbers there too.
+            column = cast(spec.column, Numeric) if spec.kind == "decimal" else spec.column
+            clauses.append(column.desc() if descending else column.asc())
     clauses.append(id_column.desc() if default_desc else id_column.asc())
     return clauses
 

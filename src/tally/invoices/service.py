@@ -42,12 +42,10 @@ from tally.invoices.document import (
 )
 from tally.invoices.repository import get_document, number_in_use, status_expression
 from tally.invoices.schemas import InvoiceInput, LineInput, applied_json, line_json
+from tally.items import service as item_service
 from tally.items.repository import live_item
-from tally.items.schemas import item_json
 from tally.models import AppliedRate, Customer, Invoice, LineItem
 from tally.numbering import allocate_number
-from tally.tax_rates.repository import live_tax_rates
-from tally.tax_rates.schemas import tax_rate_json
 
 I = Invoice  # noqa: E741 - short alias for the filter table
 FILTERS: dict[str, FilterField] = {
@@ -199,18 +197,15 @@ async def render(
                 item_id = state.row.catalog_item
                 if item_id is not None and item_id not in catalog:
                     item = await live_item(ctx.session, ctx.account_id, item_id)
-                    catalog[item_id] = None if item is None else await _item_object(ctx, item)
+                    catalog[item_id] = (
+                        None if item is None else await item_service.snapshot(ctx, item)
+                    )
     return [
         invoice_json(
             ctx, d, customer=expanded_customers.get(d.invoice.customer_id), catalog=catalog
         )
         for d in documents
     ]
-
-
-async def _item_object(ctx: Context, item: Any) -> dict[str, Any]:
-    taxes = await live_tax_rates(ctx.session, ctx.account_id, list(item.taxes))
-    return item_json(item, {k: tax_rate_json(v) for k, v in taxes.items()})
 
 
 # ---------------------------------------------------------------------------- customers
@@ -289,9 +284,9 @@ def _new_line(ctx: Context) -> LineState:
             account_id=ctx.account_id,
             type=None,
             name="",
-            description=None,
-            quantity=1,
-            unit_cost=0,
+            description="",  # §3 defaults
+            quantity=Decimal(1),
+            unit_cost=Decimal(0),
             discountable=True,
             taxable=True,
             metadata_={},

@@ -1,0 +1,1 @@
+"""Coupons (coupons_tax_rates.md): reusable discounts referenced by documents."""

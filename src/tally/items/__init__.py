@@ -1,0 +1,1 @@
+"""Catalog items (items.md): the account's price list, at /items and /catalog_items."""
