@@ -5,6 +5,10 @@ an id in its path. Each such request must behave exactly like a request for a mi
 (404, C5 message, no `param`), change nothing in A's account and record no event anywhere
 (events_webhooks.md EV1). The route table is read from the app, so a new route with a path
 parameter fails `test_every_path_parameter_route_is_classified` until it is classified here.
+
+Ids in request bodies are looked up in the caller's account only: B naming A's customer,
+catalog item, coupon, tax rate or line item gets the same 400 as for an id that never existed
+(invoices.md §15, R2, AR1, E5; items.md IT6; customers.md CU9).
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ import pytest
 
 @dataclass
 class World:
-    """A's objects (x, y: customers; cx under x, cy under y) and B's own customer."""
+    """A's objects (x, y: customers; cx under x, cy under y; invoice `inv` of x with lines
+    `line` and `line2`; catalog item, coupon and tax rate) and B's own customer and invoice."""
 
     x: int
     y: int
@@ -27,6 +32,14 @@ class World:
     a_events: list[int]
     b_customer: int
     b_contact: int
+    inv: int = 0
+    line: int = 0
+    line2: int = 0
+    item: str = "a-paper"
+    coupon: str = "a-coupon"
+    tax_rate: str = "a-vat"
+    b_invoice: int = 0
+    b_line: int = 0
 
 
 def _created(r):
@@ -42,12 +55,37 @@ def world(api, other_api):
     cy = _created(api.post(f"/customers/{y['id']}/contacts", json={"name": "A-Y contact"}))
     patched = api.patch(f"/customers/{x['id']}", json={"city": "Paris"})
     assert patched.status_code == 200, patched.text
+    # A's catalog: an item, a coupon and a tax rate (string ids only A uses).
+    _created(api.post("/items", json={"id": "a-paper", "name": "A paper", "unit_cost": 45}))
+    _created(api.post("/coupons", json={"id": "a-coupon", "name": "A coupon", "value": 10}))
+    _created(api.post("/tax_rates", json={"id": "a-vat", "name": "A VAT", "value": 5}))
+    inv = _created(
+        api.post(
+            "/invoices",
+            json={
+                "customer": x["id"],
+                "items": [
+                    {"catalog_item": "a-paper", "quantity": 3, "taxes": ["a-vat"]},
+                    {"name": "A delivery", "unit_cost": 10},
+                ],
+                "discounts": ["a-coupon"],
+                "metadata": {"rep": "alice"},
+            },
+        )
+    )
+    # 3 x 45 + 10 = 145; line tax 5 % of 135 = 6.75; coupon 10 % of 145 = 14.50.
+    assert (inv["total"], inv["closed"]) == (137.25, False)
     events = api.get("/events")
     assert events.status_code == 200, events.text
     a_events = [e["id"] for e in events.json()]
     assert len(a_events) >= 5  # 2 customer.created, 2 contact.created, 1 customer.updated
     b = _created(other_api.post("/customers", json={"name": "B-1", "metadata": {"rep": "bob"}}))
     b_contact = _created(other_api.post(f"/customers/{b['id']}/contacts", json={"name": "B-c"}))
+    b_inv = _created(
+        other_api.post(
+            "/invoices", json={"customer": b["id"], "items": [{"name": "B", "unit_cost": 7}]}
+        )
+    )
     return World(
         x=x["id"],
         y=y["id"],
@@ -57,10 +95,15 @@ def world(api, other_api):
         a_events=a_events,
         b_customer=b["id"],
         b_contact=b_contact["id"],
+        inv=inv["id"],
+        line=inv["items"][0]["id"],
+        line2=inv["items"][1]["id"],
+        b_invoice=b_inv["id"],
+        b_line=b_inv["items"][0]["id"],
     )
 
 
-def state_of(client, customer_ids, contacts):
+def state_of(client, customer_ids, contacts, invoices=(), lines=(), catalog=()):
     """Everything an account can see about the given objects, to compare before/after."""
     state = {}
     for cid in customer_ids:
@@ -69,19 +112,40 @@ def state_of(client, customer_ids, contacts):
         state[f"contacts {cid}"] = client.get(f"/customers/{cid}/contacts").json()
     for cid, contact in contacts:
         state[f"contact {contact}"] = client.get(f"/customers/{cid}/contacts/{contact}").json()
-    customers = client.get("/customers")
-    state["customers"] = (customers.headers["X-Total-Count"], customers.json())
-    events = client.get("/events")
-    state["events"] = (events.headers["X-Total-Count"], events.json())
+    for iid in invoices:
+        r = client.get(f"/invoices/{iid}")
+        state[f"invoice {iid}"] = (r.status_code, r.json())
+        state[f"lines {iid}"] = client.get(f"/invoices/{iid}/line_items").json()
+    for iid, line in lines:
+        state[f"line {line}"] = client.get(f"/invoices/{iid}/line_items/{line}").json()
+    for path in catalog:
+        r = client.get(path)
+        state[path] = (r.status_code, r.json())
+    for path in ("/customers", "/events", "/invoices", "/items", "/coupons", "/tax_rates"):
+        r = client.get(path)
+        state[path] = (r.headers["X-Total-Count"], r.json())
     return state
 
 
 def a_state(api, w):
-    return state_of(api, [w.x, w.y], [(w.x, w.cx), (w.y, w.cy)])
+    return state_of(
+        api,
+        [w.x, w.y],
+        [(w.x, w.cx), (w.y, w.cy)],
+        [w.inv],
+        [(w.inv, w.line), (w.inv, w.line2)],
+        [f"/items/{w.item}", f"/coupons/{w.coupon}", f"/tax_rates/{w.tax_rate}"],
+    )
 
 
 def b_state(other_api, w):
-    return state_of(other_api, [w.b_customer], [(w.b_customer, w.b_contact)])
+    return state_of(
+        other_api,
+        [w.b_customer],
+        [(w.b_customer, w.b_contact)],
+        [w.b_invoice],
+        [(w.b_invoice, w.b_line)],
+    )
 
 
 def customer_missing(w, cid=None):
@@ -158,6 +222,116 @@ def _event_get(b, w):
     return [(b.get(f"/events/{eid}"), f"Event was not found: {eid}") for eid in w.a_events]
 
 
+def invoice_missing(w):
+    return f"Invoice was not found: {w.inv}"
+
+
+def line_missing(w):
+    return f"Line item was not found: {w.line}"
+
+
+def _invoice_get(b, w):
+    return [
+        (b.get(f"/invoices/{w.inv}"), invoice_missing(w)),
+        (b.get(f"/invoices/{w.inv}", params={"expand": "customer"}), invoice_missing(w)),
+        (
+            b.get(f"/invoices/{w.inv}", params={"expand": "items.catalog_item"}),
+            invoice_missing(w),
+        ),
+    ]
+
+
+def _invoice_patch(b, w):
+    return [
+        (b.patch(f"/invoices/{w.inv}", json={"notes": "Hacked"}), invoice_missing(w)),
+        (b.patch(f"/invoices/{w.inv}", data={"metadata[rep]": "bob"}), invoice_missing(w)),
+        (b.patch(f"/invoices/{w.inv}", json={"items": []}), invoice_missing(w)),
+        (b.patch(f"/invoices/{w.inv}", json={"draft": True}), invoice_missing(w)),
+        (b.patch(f"/invoices/{w.inv}", json={"closed": True}), invoice_missing(w)),
+    ]
+
+
+def _invoice_delete(b, w):
+    return [(b.delete(f"/invoices/{w.inv}"), invoice_missing(w))]
+
+
+def _invoice_void(b, w):
+    return [(b.post(f"/invoices/{w.inv}/void"), invoice_missing(w))]
+
+
+def _lines_list(b, w):
+    return [
+        (b.get(f"/invoices/{w.inv}/line_items"), invoice_missing(w)),
+        (b.get(f"/invoices/{w.inv}/line_items", params={"per_page": 1}), invoice_missing(w)),
+    ]
+
+
+def _lines_create(b, w):
+    return [
+        (
+            b.post(f"/invoices/{w.inv}/line_items", json={"name": "Intruder", "unit_cost": 1}),
+            invoice_missing(w),
+        ),
+        (
+            b.post(f"/invoices/{w.inv}/line_items", data={"name": "Intruder"}),
+            invoice_missing(w),
+        ),
+    ]
+
+
+def _line_get(b, w):
+    return [
+        (b.get(f"/invoices/{w.inv}/line_items/{w.line}"), invoice_missing(w)),
+        # B's own invoice with A's line id: the line is missing.
+        (b.get(f"/invoices/{w.b_invoice}/line_items/{w.line}"), line_missing(w)),
+    ]
+
+
+def _line_patch(b, w):
+    return [
+        (
+            b.patch(f"/invoices/{w.inv}/line_items/{w.line}", json={"quantity": 99}),
+            invoice_missing(w),
+        ),
+        (
+            b.patch(f"/invoices/{w.b_invoice}/line_items/{w.line}", json={"quantity": 99}),
+            line_missing(w),
+        ),
+    ]
+
+
+def _line_delete(b, w):
+    return [
+        (b.delete(f"/invoices/{w.inv}/line_items/{w.line}"), invoice_missing(w)),
+        (b.delete(f"/invoices/{w.b_invoice}/line_items/{w.line}"), line_missing(w)),
+    ]
+
+
+def _catalog_routes(prefix, attr, object_name):
+    """GET/PATCH/DELETE on a string-id catalog resource (items.md, coupons_tax_rates.md)."""
+
+    def missing(w):
+        return f"{object_name} was not found: {getattr(w, attr)}"
+
+    def get(b, w):
+        return [(b.get(f"{prefix}/{getattr(w, attr)}"), missing(w))]
+
+    def patch(b, w):
+        return [
+            (b.patch(f"{prefix}/{getattr(w, attr)}", json={"name": "Hacked"}), missing(w)),
+            (b.patch(f"{prefix}/{getattr(w, attr)}", data={"metadata[x]": "1"}), missing(w)),
+        ]
+
+    def delete(b, w):
+        return [(b.delete(f"{prefix}/{getattr(w, attr)}"), missing(w))]
+
+    return {
+        ("GET", f"{prefix}/{{}}"): get,
+        ("PATCH", f"{prefix}/{{}}"): patch,
+        ("DELETE", f"{prefix}/{{}}"): delete,
+    }
+
+
 CROSS_TENANT = {
     ("GET", "/customers/{}"): _customer_get,
     ("PATCH", "/customers/{}"): _customer_patch,
@@ -169,6 +343,19 @@ CROSS_TENANT = {
     ("PATCH", "/customers/{}/contacts/{}"): _contact_patch,
     ("DELETE", "/customers/{}/contacts/{}"): _contact_delete,
     ("GET", "/events/{}"): _event_get,
+    ("GET", "/invoices/{}"): _invoice_get,
+    ("PATCH", "/invoices/{}"): _invoice_patch,
+    ("DELETE", "/invoices/{}"): _invoice_delete,
+    ("POST", "/invoices/{}/void"): _invoice_void,
+    ("GET", "/invoices/{}/line_items"): _lines_list,
+    ("POST", "/invoices/{}/line_items"): _lines_create,
+    ("GET", "/invoices/{}/line_items/{}"): _line_get,
+    ("PATCH", "/invoices/{}/line_items/{}"): _line_patch,
+    ("DELETE", "/invoices/{}/line_items/{}"): _line_delete,
+    **_catalog_routes("/items", "item", "Item"),
+    **_catalog_routes("/catalog_items", "item", "Item"),
+    **_catalog_routes("/coupons", "coupon", "Coupon"),
+    **_catalog_routes("/tax_rates", "tax_rate", "Tax rate"),
 }
 
 # Routes with a path parameter that name no account object, with the reason.
@@ -247,6 +434,14 @@ def test_c2_9_foreign_id_answers_like_missing_id(api, other_api, world, route):
         a_events=[10**12 + 5],
         b_customer=world.b_customer,
         b_contact=world.b_contact,
+        inv=10**12 + 6,
+        line=10**12 + 7,
+        line2=10**12 + 8,
+        item="never-used-item",
+        coupon="never-used-coupon",
+        tax_rate="never-used-rate",
+        b_invoice=world.b_invoice,
+        b_line=world.b_line,
     )
     foreign = CROSS_TENANT[route](other_api, world)
     absent = CROSS_TENANT[route](other_api, missing)
@@ -275,12 +470,34 @@ def test_b_lists_show_nothing_of_a(api, other_api, world):
     assert ids("/customers", sort="name desc", per_page=1, page=2) == ([], 1)
     assert ids(f"/customers/{w.b_customer}/contacts") == ([w.b_contact], 1)
 
+    # Invoices, catalog: B sees only its own (invoices.md §13, items.md §4, coupons §1).
+    assert ids("/invoices") == ([w.b_invoice], 1)
+    assert ids("/invoices", **{"filter[customer]": w.x}) == ([], 0)
+    assert ids("/invoices", **{"filter[customer]": w.y}) == ([], 0)
+    assert ids("/invoices", **{"filter[id]": w.inv}) == ([], 0)
+    assert ids("/invoices", **{"metadata[rep]": "alice"}) == ([], 0)
+    assert ids("/invoices", **{"filter[total]": "137.25"}) == ([], 0)  # A's total
+    # Numbering is per account (C19): both own INV-00001, B only sees its own.
+    assert ids("/invoices", **{"filter[number]": "INV-00001"}) == ([w.b_invoice], 1)
+    for status in ("not_sent", "paid", "draft", "past_due"):
+        found, _ = ids("/invoices", **{"filter[status]": status})
+        assert w.inv not in found
+    assert ids("/items") == ([], 0)
+    assert ids("/catalog_items") == ([], 0)
+    assert ids("/items", archived=1) == ([], 0)
+    assert ids("/coupons") == ([], 0)
+    assert ids("/tax_rates") == ([], 0)
+    assert ids(f"/invoices/{w.b_invoice}/line_items") == ([w.b_line], 1)
+
     b_events, total = ids("/events")
-    assert total == len(b_events) == 2  # B's customer.created and contact.created
+    # B's customer.created, contact.created and invoice.created.
+    assert total == len(b_events) == 3
     assert not set(b_events) & set(w.a_events)
     assert ids("/events", related_to=f"customer,{w.x}") == ([], 0)
     assert ids("/events", related_to=f"customer,{w.y}") == ([], 0)
     assert ids("/events", related_to=f"contact,{w.cx}") == ([], 0)
+    assert ids("/events", related_to=f"invoice,{w.inv}") == ([], 0)
+    assert ids("/events", **{"filter[type]": "invoice.created"}) == ([b_events[0]], 1)
     assert ids("/events", **{"filter[type]": "customer.updated"}) == ([], 0)
     created, _ = ids("/events", **{"filter[type]": "customer.created"})
     assert len(created) == 1
@@ -365,3 +582,128 @@ def test_c19_3_numbers_are_unique_per_account_only(api, other_api):
     r = api.post("/customers", json={"name": "A2", "number": "Shared-1"})
     assert r.status_code == 400, r.text
     assert r.json()["param"] == "number"
+
+
+def _b_invoice_error(b, body, param, message):
+    r = b.post("/invoices", json=body)
+    assert r.status_code == 400, (body, r.text)
+    assert r.json() == {"type": "invalid_request", "message": message, "param": param}, body
+
+
+def test_invoice_body_references_to_another_account_are_no_such_x(api, other_api, world):
+    """§15 / R2 / AR1: B's invoice naming A's customer, item, coupon or tax rate -> the 400 of
+    a missing id, nothing stored in either account."""
+    w = world
+    a_before = a_state(api, w)
+    b_before = b_state(other_api, w)
+    own = {"customer": w.b_customer}
+    _b_invoice_error(other_api, {"customer": w.x}, "customer", f"No such customer: {w.x}")
+    _b_invoice_error(other_api, {"customer": {"id": w.x}}, "customer", f"No such customer: {w.x}")
+    _b_invoice_error(
+        other_api,
+        {**own, "items": [{"catalog_item": w.item}]},
+        "items",
+        f"No such item: {w.item}",
+    )
+    _b_invoice_error(
+        other_api, {**own, "discounts": [w.coupon]}, "discounts", f"No such coupon: {w.coupon}"
+    )
+    _b_invoice_error(
+        other_api,
+        {**own, "discounts": [{"coupon": w.coupon}]},
+        "discounts",
+        f"No such coupon: {w.coupon}",
+    )
+    _b_invoice_error(
+        other_api, {**own, "taxes": [w.tax_rate]}, "taxes", f"No such tax rate: {w.tax_rate}"
+    )
+    _b_invoice_error(
+        other_api,
+        {**own, "taxes": [{"tax_rate": w.tax_rate}]},
+        "taxes",
+        f"No such tax rate: {w.tax_rate}",
+    )
+    _b_invoice_error(
+        other_api,
+        {**own, "items": [{"name": "x", "unit_cost": 1, "taxes": [w.tax_rate]}]},
+        "items",
+        f"No such tax rate: {w.tax_rate}",
+    )
+    _b_invoice_error(
+        other_api,
+        {**own, "items": [{"name": "x", "unit_cost": 1, "discounts": [w.coupon]}]},
+        "items",
+        f"No such coupon: {w.coupon}",
+    )
+    # Form-encoded, as curl sends it (C3.2).
+    r = other_api.post("/invoices", data={"customer": str(w.x), "items[0][name]": "x"})
+    assert r.status_code == 400, r.text
+    assert r.json() == {
+        "type": "invalid_request",
+        "message": f"No such customer: {w.x}",
+        "param": "customer",
+    }
+
+    # PATCH of B's own invoice with A's line, rates and items.
+    path = f"/invoices/{w.b_invoice}"
+    for body, param, message in (
+        ({"items": [{"id": w.line, "quantity": 2}]}, "items", None),
+        ({"items": [{"catalog_item": w.item}]}, "items", f"No such item: {w.item}"),
+        ({"taxes": [w.tax_rate]}, "taxes", f"No such tax rate: {w.tax_rate}"),
+        ({"discounts": [w.coupon]}, "discounts", f"No such coupon: {w.coupon}"),
+        ({"customer": w.x}, "customer", None),  # E1
+    ):
+        r = other_api.patch(path, json=body)
+        assert r.status_code == 400, (body, r.text)
+        assert r.json()["param"] == param, (body, r.text)
+        if message is not None:
+            assert r.json()["message"] == message
+    line_path = f"/invoices/{w.b_invoice}/line_items"
+    for body, message in (
+        ({"catalog_item": w.item}, f"No such item: {w.item}"),
+        ({"name": "x", "taxes": [w.tax_rate]}, f"No such tax rate: {w.tax_rate}"),
+        ({"name": "x", "discounts": [w.coupon]}, f"No such coupon: {w.coupon}"),
+    ):
+        r = other_api.post(line_path, json=body)
+        assert r.status_code == 400, (body, r.text)
+        assert r.json()["message"] == message
+
+    # Customers and items of B cannot use A's tax rate either (CU9, IT6).
+    r = other_api.post("/customers", json={"name": "Taxed", "taxes": [w.tax_rate]})
+    assert r.status_code == 400, r.text
+    assert r.json()["param"] == "taxes"
+    r = other_api.post("/items", json={"id": "b-item", "name": "B", "taxes": [w.tax_rate]})
+    assert r.status_code == 400, r.text
+    assert r.json()["param"] == "taxes"
+
+    assert a_state(api, w) == a_before
+    assert b_state(other_api, w) == b_before
+
+
+def test_b_may_reuse_a_string_ids(api, other_api, world):
+    """String ids are per account (items.md IT3, coupons_tax_rates.md CT1): B creating an item,
+    coupon and tax rate with A's ids gets its own objects, and A's stay as they were."""
+    w = world
+    a_before = a_state(api, w)
+    for path, body in (
+        ("/items", {"id": w.item, "name": "B paper", "unit_cost": 1}),
+        ("/coupons", {"id": w.coupon, "name": "B coupon", "value": 50}),
+        ("/tax_rates", {"id": w.tax_rate, "name": "B VAT", "value": 20}),
+    ):
+        r = other_api.post(path, json=body)
+        assert r.status_code == 201, (path, r.text)
+    r = other_api.post(
+        "/invoices",
+        json={
+            "customer": w.b_customer,
+            "items": [{"catalog_item": w.item, "taxes": [w.tax_rate]}],
+            "discounts": [w.coupon],
+        },
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["items"][0]["name"] == "B paper"
+    assert body["items"][0]["unit_cost"] == 1
+    assert body["items"][0]["taxes"][0]["tax_rate"]["name"] == "B VAT"
+    assert body["discounts"][0]["coupon"]["name"] == "B coupon"
+    assert a_state(api, w) == a_before

@@ -82,6 +82,7 @@ class InvoiceInput(Input):
     late_fees: OptionalFlag = None
     disabled_payment_methods: Annotated[list[str] | None, Blankable] = None
     calculate_taxes: OptionalFlag = None
+    attachments: Annotated[list[Any] | None, Blankable] = None  # write-only file ids
     metadata: Annotated[Any, Blankable] = None
 
 

@@ -15,7 +15,7 @@ from tally.customers import repository as customers
 from tally.customers import service as customer_service
 from tally.customers.schemas import CustomerInput
 from tally.domain import customers as customer_rules
-from tally.domain.coerce import parse_decimal, storable_decimal
+from tally.domain.coerce import fits_int, parse_decimal, storable_decimal
 from tally.domain.errors import Conflict, InvalidRequest, NotFound
 from tally.domain.invoice_status import STATUSES
 from tally.domain.metadata import normalize_metadata
@@ -326,7 +326,10 @@ async def _apply_line(
     if row.description is not None:
         row.description = row.description.strip()
     if "metadata" in sent or creating:
-        row.metadata_ = normalize_metadata({} if data.metadata is None else data.metadata)
+        try:
+            row.metadata_ = normalize_metadata({} if data.metadata is None else data.metadata)
+        except InvalidRequest as exc:
+            raise InvalidRequest(exc.message, "items") from None  # C6.3
     currency = document.invoice.currency
     if "discounts" in sent:
         kept = await rates.resolve(
@@ -414,7 +417,9 @@ async def _replace_document_rates(
         elif list_name in sent:
             raw = _flat_or_list(getattr(data, list_name))
         if kind == "tax" and assessed_taxes:
-            raw = [*(raw if raw is not None else []), *assessed_taxes]
+            # R17: appended on create; on PATCH (calculate_taxes=true) they replace the list.
+            kept = raw if raw is not None and creating else []
+            raw = [*kept, *assessed_taxes]
         if raw is None:
             new_lists[kind] = document.of_kind(kind)
             continue
@@ -497,9 +502,22 @@ def _schedule_autopay(ctx: Context, invoice: Invoice, customer: Customer) -> Non
         invoice.next_payment_attempt = max(invoice.date + delay * 86_400, ctx.now + 3_600)
 
 
-def _check_total(invoice: Invoice) -> None:
+def _check_amounts(document: Document) -> None:
+    """R11, and every computed amount must fit the 64-bit minor-unit columns."""
+    invoice = document.invoice
+    amounts = [invoice.subtotal, invoice.total, *(r.amount for r in document.all_rates())]
+    amounts.extend(state.row.amount for state in document.lines)
+    if not all(fits_int(amount) for amount in amounts):
+        raise InvalidRequest("The amounts on this invoice are too large.", "items")
     if invoice.total < 0:  # R11
         raise InvalidRequest("Total is invalid", "total")
+
+
+def _check_attachments(data: InvoiceInput) -> None:
+    """§15: attachments must name existing files. Files arrive with files_notes.md; until
+    then no file id exists, so any id is unknown."""
+    for file_id in data.attachments or []:
+        raise InvalidRequest(f"No such file: {file_id}", "attachments")
 
 
 def _apply_terms(ctx: Context, invoice: Invoice, *, due_date_sent: bool) -> None:
@@ -571,6 +589,7 @@ def _is_paid_event(before: dict[str, Any] | None, document: Document) -> bool:
 
 async def create(ctx: Context, data: InvoiceInput) -> Document:
     sent = data.model_fields_set
+    _check_attachments(data)
     customer = await _customer_for_create(ctx, data.customer)
     account = ctx.account
     invoice = Invoice(
@@ -626,7 +645,7 @@ async def create(ctx: Context, data: InvoiceInput) -> Document:
     await _replace_document_rates(ctx, document, data, creating=True, assessed_taxes=assessed)
     _check_rates(document)
     recalculate(document)
-    _check_total(invoice)
+    _check_amounts(document)
     _settle(ctx, invoice, closed_sent="closed" in sent)
     if data.closed:
         # R13: an invoice created closed is not paid, whatever its balance.
@@ -680,7 +699,7 @@ async def _finish_update(
     _check_rates(document)
     if recalc:
         recalculate(document)
-        _check_total(invoice)
+        _check_amounts(document)
     _settle(ctx, invoice, closed_sent=closed_sent)
     _schedule_autopay(ctx, invoice, customer)
     await _persist(ctx, document)
@@ -705,6 +724,7 @@ async def _finish_update(
 
 async def update(ctx: Context, invoice_id: int, data: InvoiceInput) -> Document:
     sent = data.model_fields_set
+    _check_attachments(data)
     document = await _editable(ctx, invoice_id, reopen=data.closed is False)
     invoice = document.invoice
     before = await event_snapshot(ctx, document)
@@ -761,7 +781,11 @@ async def update(ctx: Context, invoice_id: int, data: InvoiceInput) -> Document:
     if "items" in sent:
         await _replace_lines(ctx, document, data.items or [])
         recalc = True
-    if await _replace_document_rates(ctx, document, data, creating=False):
+    assessed: list[str] = []
+    if data.calculate_taxes:  # R17 on PATCH: only when asked for
+        customer = await customers.get(ctx.session, ctx.account_id, invoice.customer_id)
+        assessed = list(customer.taxes) if customer.taxable else []
+    if await _replace_document_rates(ctx, document, data, creating=False, assessed_taxes=assessed):
         recalc = True
     if "currency" in sent:
         recalc = True
