@@ -247,7 +247,7 @@ def test_ct1_concurrent_duplicate_insert_maps_to_400(api, monkeypatch, path, rep
     async def nobody_uses(*_args: Any) -> bool:
         return False
 
-    monkeypatch.setattr(repository, "id_in_use", nobody_uses)
+    monkeypatch.setattr(repository.store, "in_use", nobody_uses)
     r = api.post(path, json={"id": "vat", "name": "Racer", "value": 7})
     assert_error(r, 400, "id", "An item already exists with ID: vat")
     monkeypatch.undo()

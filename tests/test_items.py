@@ -336,7 +336,7 @@ def test_it3_concurrent_duplicate_insert_maps_to_400(api, monkeypatch):
     async def nobody_uses(*_args: Any) -> bool:
         return False
 
-    monkeypatch.setattr(repository, "id_in_use", nobody_uses)
+    monkeypatch.setattr(repository.store, "in_use", nobody_uses)
     r = api.post("/items", json={"id": "delivery", "name": "Racer"})
     assert_error(r, 400, "id", "An item already exists with ID: delivery")
     monkeypatch.undo()

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
 
 from tally.context import Context
 from tally.coupons import repository
@@ -23,9 +22,6 @@ from tally.http.listing import (
 )
 from tally.models import Coupon
 
-# Tries at a random id that no live coupon uses (IT1); 62^6 ids make a second try rare.
-ID_TRIES = 10
-
 C = Coupon
 FILTERS: dict[str, FilterField] = {
     "id": FilterField(C.public_id),
@@ -40,27 +36,6 @@ FILTERS: dict[str, FilterField] = {
     "created_at": FilterField(C.created_at, "timestamp"),
     "updated_at": FilterField(C.updated_at, "timestamp"),
 }
-
-
-async def _new_id(ctx: Context, chosen: str | None) -> str:
-    """CT1: the client's id if no live coupon uses it; else a fresh random one (IT1)."""
-    if chosen is not None:
-        if await repository.id_in_use(ctx.session, ctx.account_id, chosen):
-            raise rules.already_exists(chosen)
-        return chosen
-    for _ in range(ID_TRIES):
-        candidate = rules.generate_id()
-        if not await repository.id_in_use(ctx.session, ctx.account_id, candidate):
-            return candidate
-    raise rules.already_exists(candidate)
-
-
-async def _flush(ctx: Context, public_id: str) -> None:
-    try:
-        await ctx.session.flush()
-    except IntegrityError as exc:
-        # The partial unique index decides when two requests create the same id at once.
-        raise rules.already_exists(public_id) from exc
 
 
 def _apply_mutable(coupon: Coupon, data: CouponUpdate, sent: set[str], creating: bool) -> None:
@@ -91,9 +66,9 @@ async def create(ctx: Context, data: CouponInput) -> Coupon:
     coupon.value = rules.rate_value(data.value, data.is_percent)
     coupon.is_percent = data.is_percent
     coupon.currency = rules.rate_currency(data.currency, data.is_percent, ctx.account.currency)
-    coupon.public_id = await _new_id(ctx, chosen)
+    coupon.public_id = await repository.store.new_id(ctx.session, ctx.account_id, chosen)
     ctx.session.add(coupon)
-    await _flush(ctx, coupon.public_id)
+    await repository.store.flush(ctx.session, coupon.public_id)
     return coupon
 
 

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
 
 from tally.context import Context
 from tally.domain import catalog as rules
@@ -31,8 +30,6 @@ from tally.models import CatalogItem
 from tally.tax_rates import repository as tax_rates
 from tally.tax_rates.schemas import tax_rate_json
 
-# Tries at a random id that no live item uses (IT1); 62^6 ids make a second try rare.
-ID_TRIES = 10
 # Written as given on create, and on update when sent (IT5).
 MUTABLE_TEXT = ("description", "type", "avalara_tax_code", "avalara_location_code", "gl_account")
 
@@ -68,27 +65,6 @@ async def snapshots(ctx: Context, items: Sequence[CatalogItem]) -> list[dict[str
 
 async def snapshot(ctx: Context, item: CatalogItem) -> dict[str, Any]:
     return (await snapshots(ctx, [item]))[0]
-
-
-async def _new_id(ctx: Context, chosen: str | None) -> str:
-    """IT3: the client's id if no live item uses it; else a fresh random one (IT1)."""
-    if chosen is not None:
-        if await repository.id_in_use(ctx.session, ctx.account_id, chosen):
-            raise rules.already_exists(chosen)
-        return chosen
-    for _ in range(ID_TRIES):
-        candidate = rules.generate_id()
-        if not await repository.id_in_use(ctx.session, ctx.account_id, candidate):
-            return candidate
-    raise rules.already_exists(candidate)
-
-
-async def _flush(ctx: Context, public_id: str) -> None:
-    try:
-        await ctx.session.flush()
-    except IntegrityError as exc:
-        # The partial unique index decides when two requests create the same id at once.
-        raise rules.already_exists(public_id) from exc
 
 
 async def _tax_ids(ctx: Context, raw: object) -> list[str]:
@@ -128,9 +104,9 @@ async def create(ctx: Context, data: ItemInput) -> CatalogItem:
     item.taxable = data.taxable
     item.discountable = data.discountable
     item.taxes = await _tax_ids(ctx, data.taxes)
-    item.public_id = await _new_id(ctx, chosen)
+    item.public_id = await repository.store.new_id(ctx.session, ctx.account_id, chosen)
     ctx.session.add(item)
-    await _flush(ctx, item.public_id)
+    await repository.store.flush(ctx.session, item.public_id)
     return item
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
 
 from tally.context import Context
 from tally.domain import catalog as rules
@@ -23,9 +22,6 @@ from tally.models import TaxRate
 from tally.tax_rates import repository
 from tally.tax_rates.schemas import TaxRateInput, TaxRateUpdate, tax_rate_json
 
-# Tries at a random id that no live tax rate uses (IT1); 62^6 ids make a second try rare.
-ID_TRIES = 10
-
 T = TaxRate
 FILTERS: dict[str, FilterField] = {
     "id": FilterField(T.public_id),
@@ -39,34 +35,13 @@ FILTERS: dict[str, FilterField] = {
 }
 
 
-async def _new_id(ctx: Context, chosen: str | None) -> str:
-    """CT1: the client's id if no live tax rate uses it; else a fresh random one (IT1)."""
-    if chosen is not None:
-        if await repository.id_in_use(ctx.session, ctx.account_id, chosen):
-            raise rules.already_exists(chosen)
-        return chosen
-    for _ in range(ID_TRIES):
-        candidate = rules.generate_id()
-        if not await repository.id_in_use(ctx.session, ctx.account_id, candidate):
-            return candidate
-    raise rules.already_exists(candidate)
-
-
-async def _flush(ctx: Context, public_id: str) -> None:
-    try:
-        await ctx.session.flush()
-    except IntegrityError as exc:
-        # The partial unique index decides when two requests create the same id at once.
-        raise rules.already_exists(public_id) from exc
-
-
 async def create(ctx: Context, data: TaxRateInput) -> TaxRate:
     chosen = rules.chosen_id(data.id)
     name = rules.rate_name(data.name)
     value = rules.rate_value(data.value, data.is_percent)
     currency = rules.rate_currency(data.currency, data.is_percent, ctx.account.currency)
     metadata = normalize_metadata({} if data.metadata is None else data.metadata)
-    public_id = await _new_id(ctx, chosen)
+    public_id = await repository.store.new_id(ctx.session, ctx.account_id, chosen)
     rate = TaxRate(
         account_id=ctx.account_id,
         public_id=public_id,
@@ -81,7 +56,7 @@ async def create(ctx: Context, data: TaxRateInput) -> TaxRate:
         updated_at=ctx.now,
     )
     ctx.session.add(rate)
-    await _flush(ctx, public_id)
+    await repository.store.flush(ctx.session, public_id)
     return rate
 
 
