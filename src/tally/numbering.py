@@ -13,14 +13,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from tally.domain.errors import Conflict
 from tally.domain.numbering import (
     DEFAULT_TEMPLATES,
     MAX_TRIES,
     format_number,
     number_key,
+    number_taken,
     too_many_tries,
 )
 from tally.models import Account, Sequence
@@ -68,3 +71,22 @@ async def allocate_number(
             sequence.next_value = sequence.next_value + offset + 1
             return candidate
     raise too_many_tries()
+
+
+async def flush_numbered(
+    session: AsyncSession, object_label: str, number: str, *, number_sent: bool
+) -> None:
+    """Flush a document whose number may collide with a concurrent request's.
+
+    The unique index is the last word when two requests race for one number: a number the
+    client chose is "already taken" (C19.3); a generated one (or a parent row deleted
+    meanwhile) can only collide with a concurrent change, which the client may retry.
+    """
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        if number_sent:
+            raise number_taken(object_label, number) from exc
+        raise Conflict(
+            "This request conflicted with a concurrent change. Please retry it."
+        ) from exc

@@ -19,6 +19,7 @@ from tally.http.listing import (
     filter_conditions,
     metadata_conditions,
     order_by,
+    updated_conditions,
 )
 from tally.models import Coupon
 
@@ -100,10 +101,7 @@ def list_statement(ctx: Context, query: ListQuery) -> Select[Any]:
     statement = select(Coupon).where(Coupon.account_id == ctx.account_id, ~Coupon.archived)
     statement = statement.where(*filter_conditions(query.filters, FILTERS))
     statement = statement.where(*metadata_conditions(Coupon.metadata_, query.metadata))
-    if (after := query.timestamp_param("updated_after")) is not None:
-        statement = statement.where(Coupon.updated_at > after)
-    if (before := query.timestamp_param("updated_before")) is not None:
-        statement = statement.where(Coupon.updated_at < before)
+    statement = statement.where(*updated_conditions(query, Coupon.updated_at))
     return statement
 
 

@@ -9,14 +9,13 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select, true
 from sqlalchemy import update as sql_update
-from sqlalchemy.exc import IntegrityError
 
 from tally.context import Context
 from tally.customers import repository
 from tally.customers.schemas import CustomerInput, customer_json
 from tally.domain import customers as rules
 from tally.domain.coerce import INT32_MAX, INT32_MIN, fits_int, parse_bool, parse_int
-from tally.domain.errors import Conflict, InvalidRequest, NotFound
+from tally.domain.errors import InvalidRequest, NotFound
 from tally.domain.metadata import normalize_metadata
 from tally.domain.money import exponent, from_minor
 from tally.domain.numbering import number_taken
@@ -28,11 +27,12 @@ from tally.http.listing import (
     filter_conditions,
     metadata_conditions,
     order_by,
+    updated_conditions,
 )
 from tally.invoices.repository import open_condition, status_expression
 from tally.locks import lock_account_scope
 from tally.models import Customer, Invoice
-from tally.numbering import allocate_number
+from tally.numbering import allocate_number, flush_numbered
 from tally.tax_rates.repository import live_tax_rates
 from tally.tax_rates.schemas import tax_rate_json
 
@@ -210,19 +210,6 @@ async def _set_number(
     # On update, an empty number keeps the current one.
 
 
-async def _flush(ctx: Context, customer: Customer, *, number_sent: bool) -> None:
-    try:
-        await ctx.session.flush()
-    except IntegrityError as exc:
-        # The unique index is the last word when two requests race for one number.
-        if number_sent:
-            raise number_taken("customer", customer.number) from exc
-        # A generated number or a parent can only collide with a concurrent change.
-        raise Conflict(
-            "This request conflicted with a concurrent change. Please retry it."
-        ) from exc
-
-
 async def create(ctx: Context, data: CustomerInput) -> Customer:
     customer = Customer(
         account_id=ctx.account_id,
@@ -232,7 +219,7 @@ async def create(ctx: Context, data: CustomerInput) -> Customer:
     )
     await _apply(ctx, customer, data, creating=True)
     ctx.session.add(customer)
-    await _flush(ctx, customer, number_sent=bool(data.number))
+    await flush_numbered(ctx.session, "customer", customer.number, number_sent=bool(data.number))
     ctx.events.created(
         "customer", customer.id, await snapshot(ctx, customer), related=[("customer", customer.id)]
     )
@@ -255,7 +242,9 @@ async def update(ctx: Context, customer_id: int, data: CustomerInput) -> Custome
     # CU18: updated_at moves only when a stored value changed.
     if after != before or customer.disabled_payment_methods != before_methods:
         customer.updated_at = ctx.now
-        await _flush(ctx, customer, number_sent="number" in data.model_fields_set)
+        await flush_numbered(
+            ctx.session, "customer", customer.number, number_sent="number" in data.model_fields_set
+        )
         ctx.events.updated(
             "customer",
             customer.id,
@@ -343,10 +332,7 @@ def list_statement(ctx: Context, query: ListQuery) -> Select[Any]:
     statement = statement.where(*filter_conditions(query.filters, FILTERS))
     statement = statement.where(*metadata_conditions(Customer.metadata_, query.metadata))
     statement = statement.where(*_special_conditions(query, ctx.now))
-    if (after := query.timestamp_param("updated_after")) is not None:
-        statement = statement.where(Customer.updated_at > after)
-    if (before := query.timestamp_param("updated_before")) is not None:
-        statement = statement.where(Customer.updated_at < before)
+    statement = statement.where(*updated_conditions(query, Customer.updated_at))
     return statement
 
 

@@ -189,3 +189,13 @@ def read_expand(query_params: Any) -> set[str]:
         if isinstance(value, str):
             names.extend(value.split(","))
     return {name.strip() for name in names if name.strip()}
+
+
+def updated_conditions(query: ListQuery, column: InstrumentedAttribute[Any]) -> list[Any]:
+    """C9.8: `updated_after` and `updated_before`, both strict."""
+    conditions: list[Any] = []
+    if (after := query.timestamp_param("updated_after")) is not None:
+        conditions.append(column > after)
+    if (before := query.timestamp_param("updated_before")) is not None:
+        conditions.append(column < before)
+    return conditions

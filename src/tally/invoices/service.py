@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, not_, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from tally.context import Context
 from tally.customers import repository as customers
@@ -16,7 +15,7 @@ from tally.customers import service as customer_service
 from tally.customers.schemas import CustomerInput
 from tally.domain import customers as customer_rules
 from tally.domain.coerce import fits_int, parse_decimal, storable_decimal
-from tally.domain.errors import Conflict, InvalidRequest, NotFound
+from tally.domain.errors import InvalidRequest, NotFound
 from tally.domain.invoice_status import STATUSES
 from tally.domain.metadata import normalize_metadata
 from tally.domain.money import ZERO_DECIMAL, exponent, from_minor
@@ -29,6 +28,7 @@ from tally.http.listing import (
     filter_conditions,
     metadata_conditions,
     order_by,
+    updated_conditions,
 )
 from tally.http.validation import validate
 from tally.invoices import rates
@@ -45,7 +45,7 @@ from tally.invoices.schemas import InvoiceInput, LineInput, applied_json, line_j
 from tally.items import service as item_service
 from tally.items.repository import live_item
 from tally.models import AppliedRate, Customer, Invoice, LineItem
-from tally.numbering import allocate_number
+from tally.numbering import allocate_number, flush_numbered
 
 I = Invoice  # noqa: E741 - short alias for the filter table
 FILTERS: dict[str, FilterField] = {
@@ -440,12 +440,12 @@ def _check_rates(document: Document) -> None:
     rates.check_exclusive_coupons([*line_rates, *document.rates], "discounts")
 
 
-async def _persist(ctx: Context, document: Document) -> None:
+async def _persist(ctx: Context, document: Document, *, number_sent: bool = False) -> None:
     """Give every new row its owner ids and position, then flush."""
     invoice = document.invoice
     if invoice.id is None:
         ctx.session.add(invoice)
-        await ctx.session.flush()
+        await flush_numbered(ctx.session, "invoice", invoice.number, number_sent=number_sent)
     for position, state in enumerate(document.lines):
         state.row.invoice_id = invoice.id
         state.row.position = position
@@ -567,17 +567,6 @@ async def _set_number(ctx: Context, invoice: Invoice, number: str | None) -> Non
         )
 
 
-async def _flush(ctx: Context, invoice: Invoice, *, number_sent: bool) -> None:
-    try:
-        await ctx.session.flush()
-    except IntegrityError as exc:
-        if number_sent:
-            raise number_taken("invoice", invoice.number) from exc
-        raise Conflict(
-            "This request conflicted with a concurrent change. Please retry it."
-        ) from exc
-
-
 def _is_paid_event(before: dict[str, Any] | None, document: Document) -> bool:
     """EV6: the change made an issued invoice with a positive total fully paid."""
     invoice = document.invoice
@@ -653,14 +642,7 @@ async def create(ctx: Context, data: InvoiceInput) -> Document:
         invoice.date_paid = None
     _schedule_autopay(ctx, invoice, customer)
     await _check_credit_limit(ctx, customer, invoice)
-    try:
-        await _persist(ctx, document)
-    except IntegrityError as exc:
-        if data.number:
-            raise number_taken("invoice", invoice.number) from exc
-        raise Conflict(
-            "This request conflicted with a concurrent change. Please retry it."
-        ) from exc
+    await _persist(ctx, document, number_sent=bool(data.number))
     snapshot = await event_snapshot(ctx, document)
     related = [("customer", customer.id)]
     ctx.events.created("invoice", invoice.id, snapshot, related=related)
@@ -709,7 +691,7 @@ async def _finish_update(
     }:
         return
     invoice.updated_at = ctx.now
-    await _flush(ctx, invoice, number_sent=number_sent)
+    await flush_numbered(ctx.session, "invoice", invoice.number, number_sent=number_sent)
     after["updated_at"] = ctx.now
     event_type = "invoice.paid" if _is_paid_event(before, document) else None
     ctx.events.updated(
@@ -904,10 +886,7 @@ def list_statement(ctx: Context, query: ListQuery) -> Select[Any]:
             statement = statement.where(
                 Invoice.date >= value if op == ">=" else Invoice.date <= value
             )
-    if (after := query.timestamp_param("updated_after")) is not None:
-        statement = statement.where(Invoice.updated_at > after)
-    if (before := query.timestamp_param("updated_before")) is not None:
-        statement = statement.where(Invoice.updated_at < before)
+    statement = statement.where(*updated_conditions(query, Invoice.updated_at))
     return statement
 
 

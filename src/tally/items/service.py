@@ -23,6 +23,7 @@ from tally.http.listing import (
     filter_conditions,
     metadata_conditions,
     order_by,
+    updated_conditions,
 )
 from tally.items import repository
 from tally.items.schemas import ItemInput, ItemUpdate, item_json
@@ -142,10 +143,7 @@ def list_statement(ctx: Context, query: ListQuery) -> Select[Any]:
     )
     statement = statement.where(*filter_conditions(query.filters, FILTERS))
     statement = statement.where(*metadata_conditions(CatalogItem.metadata_, query.metadata))
-    if (after := query.timestamp_param("updated_after")) is not None:
-        statement = statement.where(CatalogItem.updated_at > after)
-    if (before := query.timestamp_param("updated_before")) is not None:
-        statement = statement.where(CatalogItem.updated_at < before)
+    statement = statement.where(*updated_conditions(query, CatalogItem.updated_at))
     return statement
 
 

@@ -17,6 +17,7 @@ from tally.http.listing import (
     filter_conditions,
     metadata_conditions,
     order_by,
+    updated_conditions,
 )
 from tally.models import TaxRate
 from tally.tax_rates import repository
@@ -91,10 +92,7 @@ def list_statement(ctx: Context, query: ListQuery) -> Select[Any]:
     statement = select(TaxRate).where(TaxRate.account_id == ctx.account_id, ~TaxRate.archived)
     statement = statement.where(*filter_conditions(query.filters, FILTERS))
     statement = statement.where(*metadata_conditions(TaxRate.metadata_, query.metadata))
-    if (after := query.timestamp_param("updated_after")) is not None:
-        statement = statement.where(TaxRate.updated_at > after)
-    if (before := query.timestamp_param("updated_before")) is not None:
-        statement = statement.where(TaxRate.updated_at < before)
+    statement = statement.where(*updated_conditions(query, TaxRate.updated_at))
     return statement
 
 
