@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,12 +14,22 @@ from tally.models import Customer
 
 
 async def get(
-    session: AsyncSession, account_id: int, customer_id: int, *, lock: bool = False
+    session: AsyncSession,
+    account_id: int,
+    customer_id: int,
+    *,
+    lock: bool | Literal["share", "update"] = False,
 ) -> Customer:
     statement = select(Customer).where(
         Customer.account_id == account_id, Customer.id == customer_id
     )
-    if lock:
+    if lock == "share":
+        # FOR KEY SHARE: the customer must still exist when a new document referencing it
+        # commits; a concurrent delete (FOR UPDATE) waits for us, or we for it.
+        statement = statement.with_for_update(read=True, key_share=True)
+    elif lock == "update":
+        statement = statement.with_for_update()  # FOR UPDATE: before a delete
+    elif lock:
         # FOR NO KEY UPDATE: exclusive for writers, yet compatible with the key-share locks
         # that foreign-key checks take (a contact insert, a child's parent_customer).
         statement = statement.with_for_update(key_share=True)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select, true
-from sqlalchemy import update as sql_update
+from sqlalchemy.exc import IntegrityError
 
 from tally.context import Context
 from tally.customers import repository
@@ -203,6 +203,9 @@ async def _set_number(
         ):
             raise number_taken("customer", number)
         customer.number = number
+        if customer.id is not None:
+            # Settle a race for this number now, before any later query autoflushes it.
+            await flush_numbered(ctx.session, "customer", number, number_sent=True)
     elif creating:
         customer.number = await allocate_number(
             ctx.session, ctx.account, "customer", Customer.number_key, Customer.account_id
@@ -256,7 +259,9 @@ async def update(ctx: Context, customer_id: int, data: CustomerInput) -> Custome
 
 
 async def delete_customer(ctx: Context, customer_id: int) -> None:
-    customer = await repository.get(ctx.session, ctx.account_id, customer_id, lock=True)
+    # FOR UPDATE waits for any invoice being created for this customer (it holds KEY SHARE),
+    # so the check below sees it.
+    customer = await repository.get(ctx.session, ctx.account_id, customer_id, lock="update")
     # CU14: documents block deletion (credit notes, estimates, payments and subscriptions
     # join this check when those resources arrive).
     has_documents = await ctx.session.scalar(
@@ -281,25 +286,19 @@ async def delete_customer(ctx: Context, customer_id: int) -> None:
         )
     await ctx.session.flush()
     await ctx.session.delete(customer)  # contacts go with it (ON DELETE CASCADE)
-    await ctx.session.flush()
+    try:
+        await ctx.session.flush()
+    except IntegrityError as exc:  # a document referencing it committed meanwhile
+        raise InvalidRequest("Customers with transactions cannot be deleted") from exc
     ctx.events.deleted("customer", customer_id, last_state, related=[("customer", customer_id)])
 
 
 async def _stop_autopay_invoices(ctx: Context, customer: Customer) -> None:
     """CU8: open AutoPay invoices stop being collected automatically (due dates stay)."""
-    await ctx.session.execute(
-        sql_update(Invoice)
-        .where(
-            Invoice.account_id == ctx.account_id,
-            Invoice.customer_id == customer.id,
-            Invoice.autopay.is_(True),
-            Invoice.paid.is_(False),
-            Invoice.closed.is_(False),
-            Invoice.voided.is_(False),
-        )
-        .values(autopay=False, payment_terms=None, next_payment_attempt=None, updated_at=ctx.now)
-        .execution_options(synchronize_session=False)
-    )
+    # NOTE: imported here because invoices.service renders customers through this module.
+    from tally.invoices.service import stop_autopay
+
+    await stop_autopay(ctx, customer.id)
 
 
 def _special_conditions(query: ListQuery, now: int) -> list[ColumnElement[bool]]:

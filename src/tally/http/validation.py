@@ -93,8 +93,17 @@ Integer = Annotated[int | None, BeforeValidator(_lenient(_int_between(INT32_MIN,
 # A reference to another object by its id (64-bit, positive).
 ObjectId = Annotated[int | None, BeforeValidator(_lenient(_int_between(1, INT64_MAX)))]
 Number = Annotated[Decimal | None, BeforeValidator(_lenient(_storable_decimal))]
+# Years 1 to 9999: date arithmetic (due dates, retries) then always stays in range.
+MIN_TIMESTAMP, MAX_TIMESTAMP = -62_135_596_800, 253_402_300_799
+
+
+def _timestamp(value: Any) -> int | None:
+    result = parse_timestamp(value)
+    return result if result is not None and MIN_TIMESTAMP <= result <= MAX_TIMESTAMP else None
+
+
 # Unix seconds, from an integer, a numeric string or an ISO-8601 date (C4.4).
-Timestamp = Annotated[int | None, BeforeValidator(_lenient(parse_timestamp))]
+Timestamp = Annotated[int | None, BeforeValidator(_lenient(_timestamp))]
 Email = Annotated[str | None, BeforeValidator(_email)]
 
 

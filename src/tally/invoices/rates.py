@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 from tally.context import Context
 from tally.coupons.repository import live_coupon
 from tally.coupons.schemas import coupon_json
-from tally.domain.coerce import parse_decimal, parse_timestamp, storable_decimal
+from tally.domain.coerce import parse_decimal, parse_int, parse_timestamp, storable_decimal
 from tally.domain.errors import InvalidRequest
+from tally.live_ids import coupons
 from tally.models import AppliedRate
 from tally.tax_rates.repository import live_tax_rate
 from tally.tax_rates.schemas import tax_rate_json
@@ -55,6 +56,8 @@ async def _rate_object(
     if coupon.expiration_date is not None and coupon.expiration_date < ctx.now:
         raise InvalidRequest(f"The coupon {rate_id} has expired.", param)
     if coupon.max_redemptions > 0:
+        # Lock the coupon while counting, so two documents cannot take its last redemption.
+        await coupons.get(ctx.session, ctx.account_id, rate_id, lock=True)
         used = await ctx.session.scalar(
             select(func.count()).where(
                 AppliedRate.account_id == ctx.account_id,
@@ -85,22 +88,28 @@ async def resolve(
     currency: str,
 ) -> list[AppliedRate]:
     """The applied rows for one list, in order: kept rows updated, new rows unsaved."""
-    by_id = {row.id: row for row in existing}
+    by_id: dict[int | None, AppliedRate] = {row.id: row for row in existing if row.id is not None}
     result: list[AppliedRate] = []
     seen: set[str] = set()
     for entry in raw:
         row: AppliedRate | None = None
-        if (
-            isinstance(entry, dict)
-            and entry.get("id") not in (None, "")
-            and RATE_KEY[kind] not in entry
-        ):
-            applied_id = entry["id"]
-            row = by_id.get(int(applied_id)) if str(applied_id).isdigit() else None
-            if row is None:
-                raise InvalidRequest(f"Referenced {kind} that does not exist: {applied_id}", param)
+        applied_id = entry.get("id") if isinstance(entry, dict) else None
+        kept = by_id.get(_applied_id(applied_id))
+        if isinstance(entry, dict) and kept is not None:
+            # §4.4: an entry naming one of this document's applied rates keeps it, even when
+            # sent back whole (rate object included): the copied rate stays as it was (CT2).
+            if any(r is kept for r in result):
+                continue  # AR2: the same applied rate twice counts once
+            row = kept
             if "amount" in entry and row.rate is None:
                 row.custom_amount = _amount(entry["amount"], param)
+        elif (
+            isinstance(entry, dict)
+            and applied_id not in (None, "")
+            and RATE_KEY[kind] not in entry
+            and "amount" not in entry
+        ):
+            raise InvalidRequest(f"Referenced {kind} that does not exist: {applied_id}", param)
         elif isinstance(entry, dict) and entry.get(RATE_KEY[kind]) not in (None, ""):
             if kind == "shipping":
                 raise InvalidRequest("Shipping rates are not supported", param)
@@ -137,11 +146,35 @@ async def resolve(
     return result
 
 
+def _applied_id(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return parse_int(value) if isinstance(value, str) else None
+
+
 def _timestamp(entry: dict[str, Any], param: str) -> int:
     value = parse_timestamp(entry["expires"])
     if value is None:
         raise InvalidRequest("Expires is invalid", param)
     return value
+
+
+def check_coupon_currencies(rows: Sequence[AppliedRate], currency: str) -> None:
+    """CT12: a fixed-amount coupon only applies to documents in its own currency."""
+    for row in rows:
+        coupon = row.rate if row.kind == "discount" else None
+        if (
+            coupon
+            and not coupon.get("is_percent")
+            and coupon.get("currency") not in (None, currency)
+        ):
+            raise InvalidRequest(
+                f"The coupon {row.rate_id} is in {str(coupon['currency']).upper()}, "
+                f"not in the document currency {currency.upper()}.",
+                "discounts",
+            )
 
 
 def check_exclusive_coupons(rows: Sequence[AppliedRate], param: str) -> None:

@@ -43,9 +43,10 @@ from tally.invoices.document import (
 from tally.invoices.repository import get_document, number_in_use, status_expression
 from tally.invoices.schemas import InvoiceInput, LineInput, applied_json, line_json
 from tally.items import service as item_service
-from tally.items.repository import live_item
+from tally.items.repository import live_item, live_items
 from tally.models import AppliedRate, Customer, Invoice, LineItem
 from tally.numbering import allocate_number, flush_numbered
+from tally.tax_rates.repository import live_tax_rates
 
 I = Invoice  # noqa: E741 - short alias for the filter table
 FILTERS: dict[str, FilterField] = {
@@ -191,15 +192,18 @@ async def render(
         expanded_customers = {c.id: r for c, r in zip(rows, rendered, strict=True)}
     catalog: dict[str, dict[str, Any] | None] | None = None
     if "items.catalog_item" in expand:
-        catalog = {}
-        for document in documents:
-            for state in document.lines:
-                item_id = state.row.catalog_item
-                if item_id is not None and item_id not in catalog:
-                    item = await live_item(ctx.session, ctx.account_id, item_id)
-                    catalog[item_id] = (
-                        None if item is None else await item_service.snapshot(ctx, item)
-                    )
+        item_ids = sorted(
+            {
+                state.row.catalog_item
+                for document in documents
+                for state in document.lines
+                if state.row.catalog_item is not None
+            }
+        )
+        found = list((await live_items(ctx.session, ctx.account_id, item_ids)).values())
+        rendered_items = await item_service.snapshots(ctx, found)
+        catalog = dict.fromkeys(item_ids)  # IT10: null once the item is gone
+        catalog.update({i.public_id: r for i, r in zip(found, rendered_items, strict=True)})
     return [
         invoice_json(
             ctx, d, customer=expanded_customers.get(d.invoice.customer_id), catalog=catalog
@@ -223,7 +227,7 @@ async def _customer_for_create(ctx: Context, raw: object) -> Customer:
     if not text.isascii() or not text.isdigit() or len(text) > 18:
         raise InvalidRequest(f"No such customer: {ident}", param)
     try:
-        customer = await customers.get(ctx.session, ctx.account_id, int(text))
+        customer = await customers.get(ctx.session, ctx.account_id, int(text), lock="share")
     except NotFound as exc:
         raise InvalidRequest(f"No such customer: {ident}", param) from exc
     if not customer.active:  # CU15
@@ -296,11 +300,19 @@ def _new_line(ctx: Context) -> LineState:
     )
 
 
+def _line_fingerprint(state: LineState) -> tuple[Any, ...]:
+    row = state.row
+    fields = tuple(getattr(row, name) for name in LINE_FIELDS)
+    rates_now = tuple((r.id, r.kind, r.rate_id, r.custom_amount) for r in state.rates)
+    return (*fields, dict(row.metadata_ or {}), rates_now)
+
+
 async def _apply_line(
     ctx: Context, document: Document, state: LineState, data: LineInput, *, creating: bool
 ) -> None:
-    sent = data.model_fields_set
+    sent = set(data.model_fields_set)
     row = state.row
+    before = _line_fingerprint(state)
     defaults: dict[str, Any] = {}
     item_taxes: list[str] = []
     if creating and data.catalog_item:
@@ -331,32 +343,29 @@ async def _apply_line(
         except InvalidRequest as exc:
             raise InvalidRequest(exc.message, "items") from None  # C6.3
     currency = document.invoice.currency
-    if "discounts" in sent:
+    if creating and "taxes" not in sent and item_taxes:
+        # IT9: the item's taxes become line taxes; rates archived since are skipped (CT2).
+        data.taxes = list(await _live_taxes(ctx, item_taxes))
+        sent = {*sent, "taxes"}
+    for kind, list_name in (("discount", "discounts"), ("tax", "taxes")):
+        if list_name not in sent:
+            continue
+        old = state.of_kind(kind)
         kept = await rates.resolve(
             ctx,
-            data.discounts or [],
-            "discount",
+            getattr(data, list_name) or [],
+            kind,
             param="items",
-            existing=state.of_kind("discount"),
+            existing=old,
             currency=currency,
         )
-        state.rates = [*kept, *state.of_kind("tax")]
-    if "taxes" in sent:
-        kept = await rates.resolve(
-            ctx,
-            data.taxes or [],
-            "tax",
-            param="items",
-            existing=state.of_kind("tax"),
-            currency=currency,
-        )
-        state.rates = [*state.of_kind("discount"), *kept]
-    elif creating and item_taxes:
-        kept = await rates.resolve(
-            ctx, item_taxes, "tax", param="items", existing=[], currency=currency
-        )
-        state.rates = [*state.of_kind("discount"), *kept]
-    row.updated_at = ctx.now
+        for row_gone in old:
+            if row_gone not in kept and row_gone.id is not None:
+                await ctx.session.delete(row_gone)  # E5: rates left out are removed
+        others = [r for r in state.rates if r.kind != kind]
+        state.rates = [*kept, *others] if kind == "discount" else [*others, *kept]
+    if creating or _line_fingerprint(state) != before:
+        row.updated_at = ctx.now  # EV3: only a real change moves updated_at
 
 
 async def _replace_lines(ctx: Context, document: Document, raw_items: Sequence[Any]) -> None:
@@ -380,6 +389,12 @@ async def _replace_lines(ctx: Context, document: Document, raw_items: Sequence[A
         if state not in lines and state.row.id is not None:
             await ctx.session.delete(state.row)  # its applied rates go with it (cascade)
     document.lines = lines
+
+
+async def _live_taxes(ctx: Context, tax_ids: Sequence[str]) -> list[str]:
+    """The ids among `tax_ids` of rates still live: archived ones are skipped (CT2)."""
+    live = await live_tax_rates(ctx.session, ctx.account_id, list(tax_ids))
+    return [tax for tax in tax_ids if tax in live]
 
 
 def _flat_or_list(value: Any) -> list[Any]:
@@ -561,6 +576,9 @@ async def _set_number(ctx: Context, invoice: Invoice, number: str | None) -> Non
         if await number_in_use(ctx.session, ctx.account_id, number, except_id=invoice.id):
             raise number_taken("invoice", number)
         invoice.number = number
+        if invoice.id is not None:
+            # Settle a race for this number now, before any later query autoflushes it.
+            await flush_numbered(ctx.session, "invoice", number, number_sent=True)
     elif invoice.id is None:
         invoice.number = await allocate_number(
             ctx.session, ctx.account, "invoice", Invoice.number_key, Invoice.account_id
@@ -630,12 +648,14 @@ async def create(ctx: Context, data: InvoiceInput) -> Document:
     # R17: the customer's tax rates are assessed on create unless calculate_taxes=false.
     assessed: list[str] = []
     if data.calculate_taxes is not False and customer.taxable:
-        assessed = list(customer.taxes)
+        assessed = await _live_taxes(ctx, customer.taxes)
     await _replace_document_rates(ctx, document, data, creating=True, assessed_taxes=assessed)
     _check_rates(document)
     recalculate(document)
     _check_amounts(document)
-    _settle(ctx, invoice, closed_sent="closed" in sent)
+    # R15: on create, paying closes even when the body says closed=false (clients that send
+    # whole objects do); only a PATCH may keep a paid invoice open (R14).
+    _settle(ctx, invoice, closed_sent=False)
     if data.closed:
         # R13: an invoice created closed is not paid, whatever its balance.
         invoice.paid = False
@@ -722,6 +742,7 @@ async def update(ctx: Context, invoice_id: int, data: InvoiceInput) -> Document:
         if not data.currency:
             raise InvalidRequest("The currency cannot be unset.", "currency")  # E4
         invoice.currency = customer_rules.currency(data.currency) or invoice.currency
+        rates.check_coupon_currencies(list(document.all_rates()), invoice.currency)  # CT12
     if "draft" in sent and data.draft is not None:
         if data.draft and not invoice.draft:
             raise InvalidRequest(
@@ -766,7 +787,7 @@ async def update(ctx: Context, invoice_id: int, data: InvoiceInput) -> Document:
     assessed: list[str] = []
     if data.calculate_taxes:  # R17 on PATCH: only when asked for
         customer = await customers.get(ctx.session, ctx.account_id, invoice.customer_id)
-        assessed = list(customer.taxes) if customer.taxable else []
+        assessed = await _live_taxes(ctx, customer.taxes) if customer.taxable else []
     if await _replace_document_rates(ctx, document, data, creating=False, assessed_taxes=assessed):
         recalc = True
     if "currency" in sent:
@@ -849,8 +870,8 @@ def _money_equals(column: Any, value: Decimal) -> ColumnElement[bool]:
         (2, (*ZERO_DECIMAL, "bhd", "btc"), True),
     ):
         minor = value.scaleb(exp)
-        if minor != minor.to_integral_value():
-            continue  # more decimals than this currency has: no such amount
+        if minor != minor.to_integral_value() or not fits_int(int(minor)):
+            continue  # more decimals than this currency has, or beyond any amount: none
         in_set = Invoice.currency.in_(currencies)
         branches.append(and_(not_(in_set) if negate else in_set, column == int(minor)))
     return or_(*branches) if branches else false()
@@ -955,3 +976,38 @@ async def list_lines(
     document = await get_document(ctx.session, ctx.account_id, invoice_id)
     page = document.lines[query.page.offset : query.page.offset + query.page.per_page]
     return document, page, len(document.lines)
+
+
+async def stop_autopay(ctx: Context, customer_id: int) -> None:
+    """CU8: the customer turned AutoPay off; its open AutoPay invoices follow, each with
+    its own invoice.updated event. Their due dates stay as they are."""
+    invoices = list(
+        await ctx.session.scalars(
+            select(Invoice)
+            .where(
+                Invoice.account_id == ctx.account_id,
+                Invoice.customer_id == customer_id,
+                Invoice.autopay.is_(True),
+                Invoice.paid.is_(False),
+                Invoice.closed.is_(False),
+                Invoice.voided.is_(False),
+            )
+            .order_by(Invoice.id)
+            .with_for_update(key_share=True)
+        )
+    )
+    documents = await load_documents(ctx.session, invoices)
+    for invoice in invoices:
+        document = documents[invoice.id]
+        before = await event_snapshot(ctx, document)
+        invoice.autopay = False
+        invoice.payment_terms = None
+        invoice.next_payment_attempt = None
+        invoice.updated_at = ctx.now
+        ctx.events.updated(
+            "invoice",
+            invoice.id,
+            before,
+            await event_snapshot(ctx, document),
+            related=[("customer", customer_id)],
+        )
