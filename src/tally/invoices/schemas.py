@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -209,7 +208,3 @@ def line_json(
         "created_at": line.created_at,
         "updated_at": line.updated_at,
     }
-
-
-def money(value: int, exp: int) -> Decimal:
-    return from_minor(value, exp)
