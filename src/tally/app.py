@@ -28,6 +28,7 @@ from tally.jsonenc import dumps
 from tally.migrate import check_schema
 from tally.tax_rates.router import router as tax_rates_router
 from tally.testhooks.router import router as test_router
+from tally.transactions.router import router as transactions_router
 
 DESCRIPTION = (
     "A self-hostable billing server that speaks the Invoiced API. Authenticate with HTTP "
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.include_router(coupons_router)
     app.include_router(tax_rates_router)
     app.include_router(invoices_router)
+    app.include_router(transactions_router)
     if settings.test_mode:
         app.include_router(test_router)
 

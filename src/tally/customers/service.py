@@ -31,7 +31,7 @@ from tally.http.listing import (
 )
 from tally.invoices.repository import open_condition, status_expression
 from tally.locks import lock_account_scope
-from tally.models import Customer, Invoice
+from tally.models import Customer, Invoice, Transaction
 from tally.numbering import allocate_number, flush_numbered
 from tally.tax_rates.repository import live_tax_rates
 from tally.tax_rates.schemas import tax_rate_json
@@ -267,6 +267,9 @@ async def delete_customer(ctx: Context, customer_id: int) -> None:
     has_documents = await ctx.session.scalar(
         select(
             exists().where(Invoice.account_id == ctx.account_id, Invoice.customer_id == customer.id)
+            | exists().where(
+                Transaction.account_id == ctx.account_id, Transaction.customer_id == customer.id
+            )
         )
     )
     if has_documents:

@@ -6,7 +6,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import BigInteger, ColumnElement, Integer, Numeric, Select, cast, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Numeric,
+    Select,
+    and_,
+    cast,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from starlette.requests import Request
@@ -25,6 +38,7 @@ from tally.domain.coerce import (
 )
 from tally.domain.errors import InvalidRequest
 from tally.domain.metadata import FILTERABLE_KEY
+from tally.domain.money import ZERO_DECIMAL
 from tally.domain.pagination import Page, clamp_page, clamp_per_page
 from tally.http.forms import parse_pairs, reject_nul
 
@@ -199,3 +213,29 @@ def updated_conditions(query: ListQuery, column: InstrumentedAttribute[Any]) -> 
     if (before := query.timestamp_param("updated_before")) is not None:
         conditions.append(column < before)
     return conditions
+
+
+def money_filter(
+    name: str,
+    raw: object,
+    column: InstrumentedAttribute[Any],
+    currency_column: InstrumentedAttribute[Any],
+) -> ColumnElement[bool]:
+    """`filter[amount]=148.85`: major units, compared in minor units of each row's currency."""
+    value = parse_decimal(raw) if isinstance(raw, str) else None
+    if value is None or not storable_decimal(value):
+        raise InvalidRequest(f"Invalid value for `{name}` filter parameter")
+    branches = []
+    specials = (*ZERO_DECIMAL, "bhd", "btc")
+    for exp, currencies, others in (
+        (0, ZERO_DECIMAL, False),
+        (3, ("bhd",), False),
+        (8, ("btc",), False),
+        (2, specials, True),
+    ):
+        minor = value.scaleb(exp)
+        if minor != minor.to_integral_value() or not fits_int(int(minor)):
+            continue  # more decimals than the currency has, or beyond any amount: none
+        in_set = currency_column.in_(currencies)
+        branches.append(and_(not_(in_set) if others else in_set, column == int(minor)))
+    return or_(*branches) if branches else false()

@@ -7,18 +7,18 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, not_, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, select
 
 from tally.context import Context
 from tally.customers import repository as customers
 from tally.customers import service as customer_service
 from tally.customers.schemas import CustomerInput
 from tally.domain import customers as customer_rules
-from tally.domain.coerce import fits_int, parse_decimal, storable_decimal
+from tally.domain.coerce import fits_int
 from tally.domain.errors import InvalidRequest, NotFound
 from tally.domain.invoice_status import STATUSES
 from tally.domain.metadata import normalize_metadata
-from tally.domain.money import ZERO_DECIMAL, exponent, from_minor
+from tally.domain.money import exponent, from_minor
 from tally.domain.numbering import number_taken
 from tally.domain.payment_terms import AUTOPAY_TERMS, due_date
 from tally.http.listing import (
@@ -27,6 +27,7 @@ from tally.http.listing import (
     fetch_page,
     filter_conditions,
     metadata_conditions,
+    money_filter,
     order_by,
     updated_conditions,
 )
@@ -44,7 +45,7 @@ from tally.invoices.repository import get_document, number_in_use, status_expres
 from tally.invoices.schemas import InvoiceInput, LineInput, applied_json, line_json
 from tally.items import service as item_service
 from tally.items.repository import live_item, live_items
-from tally.models import AppliedRate, Customer, Invoice, LineItem
+from tally.models import AppliedRate, Customer, Invoice, LineItem, Transaction
 from tally.numbering import allocate_number, flush_numbered
 from tally.tax_rates.repository import live_tax_rates
 
@@ -849,6 +850,17 @@ async def void(ctx: Context, invoice_id: int) -> Document:
 async def delete_invoice(ctx: Context, invoice_id: int) -> None:
     document = await get_document(ctx.session, ctx.account_id, invoice_id, lock=True)
     _check_removable(document.invoice, "voided")  # DEL1
+    recorded = await ctx.session.scalar(
+        select(
+            exists().where(
+                Transaction.account_id == ctx.account_id, Transaction.invoice_id == invoice_id
+            )
+        )
+    )
+    if recorded:  # refunded or failed payments still tie the invoice to its history
+        raise InvalidRequest(
+            "This invoice cannot be voided because it has a payment applied.", "voided"
+        )
     last_state = await event_snapshot(ctx, document)
     await ctx.session.delete(document.invoice)  # lines and applied rates cascade
     await ctx.session.flush()
@@ -860,31 +872,11 @@ async def delete_invoice(ctx: Context, invoice_id: int) -> None:
 # ---------------------------------------------------------------------------- listing
 
 
-def _money_equals(column: Any, value: Decimal) -> ColumnElement[bool]:
-    """`column` (minor units of each row's currency) equals `value` major units."""
-    branches = []
-    for exp, currencies, negate in (
-        (0, ZERO_DECIMAL, False),
-        (3, ("bhd",), False),
-        (8, ("btc",), False),
-        (2, (*ZERO_DECIMAL, "bhd", "btc"), True),
-    ):
-        minor = value.scaleb(exp)
-        if minor != minor.to_integral_value() or not fits_int(int(minor)):
-            continue  # more decimals than this currency has, or beyond any amount: none
-        in_set = Invoice.currency.in_(currencies)
-        branches.append(and_(not_(in_set) if negate else in_set, column == int(minor)))
-    return or_(*branches) if branches else false()
-
-
 def _money_conditions(filters: dict[str, Any]) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    for name, raw in filters.items():
-        value = parse_decimal(raw) if isinstance(raw, str) else None
-        if value is None or not storable_decimal(value):
-            raise InvalidRequest(f"Invalid value for `{name}` filter parameter")
-        conditions.append(_money_equals(MONEY_FILTERS[name], value))
-    return conditions
+    return [
+        money_filter(name, raw, MONEY_FILTERS[name], Invoice.currency)
+        for name, raw in filters.items()
+    ]
 
 
 def list_statement(ctx: Context, query: ListQuery) -> Select[Any]:
@@ -1011,3 +1003,58 @@ async def stop_autopay(ctx: Context, customer_id: int) -> None:
             await event_snapshot(ctx, document),
             related=[("customer", customer_id)],
         )
+
+
+# ---------------------------------------------------------------------------- money in
+
+
+async def lock_for_money(
+    ctx: Context, invoice_id: int, *, param: str = "invoice"
+) -> tuple[Document, dict[str, Any]]:
+    """The invoice a money movement touches, locked first so that concurrent payments on it
+    run one after another (C22), with its state before the change."""
+    try:
+        document = await get_document(ctx.session, ctx.account_id, invoice_id, lock=True)
+    except NotFound as exc:
+        raise InvalidRequest(f"No such invoice: {invoice_id}", param) from exc
+    return document, await event_snapshot(ctx, document)
+
+
+async def settle_money(
+    ctx: Context, document: Document, before: dict[str, Any], paid_delta: int
+) -> None:
+    """TX6/R12-R14/R21: apply a change of `amount_paid` and every state that follows."""
+    invoice = document.invoice
+    invoice.amount_paid += paid_delta
+    if paid_delta > 0 and invoice.draft:
+        invoice.draft = False  # R21: money applied to a draft issues it
+    invoice.pending = bool(
+        await ctx.session.scalar(
+            select(
+                exists().where(
+                    Transaction.account_id == ctx.account_id,
+                    Transaction.invoice_id == invoice.id,
+                    Transaction.status == "pending",
+                )
+            )
+        )
+    )
+    customer = await customers.get(ctx.session, ctx.account_id, invoice.customer_id)
+    _settle(ctx, invoice, closed_sent=False)
+    _schedule_autopay(ctx, invoice, customer)
+    after = await event_snapshot(ctx, document)
+    if {k: v for k, v in after.items() if k != "updated_at"} == {
+        k: v for k, v in before.items() if k != "updated_at"
+    }:
+        return
+    invoice.updated_at = ctx.now
+    after["updated_at"] = ctx.now
+    event_type = "invoice.paid" if _is_paid_event(before, document) else None
+    ctx.events.updated(
+        "invoice",
+        invoice.id,
+        before,
+        after,
+        related=[("customer", invoice.customer_id)],
+        event_type=event_type,
+    )

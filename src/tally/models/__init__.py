@@ -7,6 +7,7 @@ from tally.models.customer import Contact, Customer
 from tally.models.event import Event, EventAssociation
 from tally.models.idempotency import IdempotentRequest
 from tally.models.invoice import AppliedRate, Invoice, LineItem
+from tally.models.transaction import Transaction
 
 __all__ = [
     "Account",
@@ -24,4 +25,5 @@ __all__ = [
     "LineItem",
     "Sequence",
     "TaxRate",
+    "Transaction",
 ]

@@ -1,0 +1,1 @@
+"""Transactions (transactions_payments.md Part A): the legacy money-movement resource."""

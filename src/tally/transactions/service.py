@@ -1,0 +1,462 @@
+"""Transaction use cases (TX1-TX16). Money effects go through the invoice, under its lock."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select
+
+from tally.context import Context
+from tally.customers import repository as customers
+from tally.customers import service as customer_service
+from tally.domain import customers as customer_rules
+from tally.domain import transactions as rules
+from tally.domain.errors import InvalidRequest, NotFound
+from tally.domain.metadata import normalize_metadata
+from tally.domain.money import exponent, to_minor
+from tally.http.listing import (
+    FilterField,
+    ListQuery,
+    fetch_page,
+    filter_conditions,
+    metadata_conditions,
+    money_filter,
+    order_by,
+    updated_conditions,
+)
+from tally.invoices import service as invoices
+from tally.invoices.document import Document
+from tally.models import Customer, Transaction
+from tally.transactions.schemas import (
+    RefundInput,
+    TransactionInput,
+    receipt_url,
+    transaction_json,
+)
+
+T = Transaction
+FILTERS: dict[str, FilterField] = {
+    "id": FilterField(T.id, "int"),
+    "customer": FilterField(T.customer_id, "int"),
+    "invoice": FilterField(T.invoice_id, "int"),
+    "credit_note": FilterField(T.credit_note_id, "int"),
+    "estimate": FilterField(T.estimate_id, "int"),
+    "payment": FilterField(T.payment_id, "int"),
+    "type": FilterField(T.type, choices=rules.TYPES),
+    "method": FilterField(T.method),
+    "status": FilterField(T.status, choices=rules.STATUSES),
+    "gateway": FilterField(T.gateway),
+    "gateway_id": FilterField(T.gateway_id),
+    "currency": FilterField(T.currency, "lower"),
+    "date": FilterField(T.date, "timestamp"),
+    "failure_reason": FilterField(T.failure_reason),
+    "created_at": FilterField(T.created_at, "timestamp"),
+    "updated_at": FilterField(T.updated_at, "timestamp"),
+}
+# TX9: what a gateway-processed charge may still change.
+CHARGE_MUTABLE = frozenset({"status", "notes", "metadata"})
+PAYMENT_OWNED = "You cannot edit a transaction with an associated payment."
+
+
+# ---------------------------------------------------------------------------- rendering
+
+
+def _pdf_url(ctx: Context, transaction: Transaction, parent: Transaction | None) -> str | None:
+    """TX13: receipts exist for succeeded charges and payments; children use their parent's."""
+    if transaction.status != "succeeded":
+        return None
+    if parent is not None:
+        return _pdf_url(ctx, parent, None)
+    if transaction.type in ("charge", "payment"):
+        return receipt_url(ctx.public_base_url, ctx.account.identifier, transaction.client_id)
+    return None
+
+
+async def render(
+    ctx: Context, transactions: Sequence[Transaction], expand: set[str] | None = None
+) -> list[dict[str, Any]]:
+    expand = expand or set()
+    parent_ids = {t.parent_transaction_id for t in transactions if t.parent_transaction_id}
+    parents: dict[int, Transaction] = {}
+    if parent_ids:
+        rows = await ctx.session.scalars(
+            select(Transaction).where(
+                Transaction.account_id == ctx.account_id, Transaction.id.in_(parent_ids)
+            )
+        )
+        parents = {row.id: row for row in rows}
+    expanded: dict[int, dict[str, Any]] = {t.id: {} for t in transactions}
+    if "customer" in expand and transactions:
+        rows_c = list(
+            await ctx.session.scalars(
+                select(Customer).where(
+                    Customer.account_id == ctx.account_id,
+                    Customer.id.in_({t.customer_id for t in transactions}),
+                )
+            )
+        )
+        by_id = dict(
+            zip([c.id for c in rows_c], await customer_service.render(ctx, rows_c), strict=True)
+        )
+        for t in transactions:
+            expanded[t.id]["customer"] = by_id[t.customer_id]
+    if "invoice" in expand:
+        invoice_ids = {t.invoice_id for t in transactions if t.invoice_id}
+        for invoice_id in invoice_ids:
+            document = await invoices.retrieve(ctx, invoice_id)
+            rendered = (await invoices.render(ctx, [document], set()))[0]
+            for t in transactions:
+                if t.invoice_id == invoice_id:
+                    expanded[t.id]["invoice"] = rendered
+    if "parent_transaction" in expand:
+        for t in transactions:
+            parent = parents.get(t.parent_transaction_id or 0)
+            if parent is not None:
+                expanded[t.id]["parent_transaction"] = transaction_json(
+                    parent, pdf_url=_pdf_url(ctx, parent, None)
+                )
+    return [
+        transaction_json(
+            t,
+            pdf_url=_pdf_url(ctx, t, parents.get(t.parent_transaction_id or 0)),
+            expanded=expanded[t.id],
+        )
+        for t in transactions
+    ]
+
+
+async def event_snapshot(ctx: Context, transaction: Transaction) -> dict[str, Any]:
+    """EV9: transaction events embed the customer object."""
+    return (await render(ctx, [transaction], {"customer"}))[0]
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+async def _get(ctx: Context, transaction_id: int, *, lock: bool = False) -> Transaction:
+    statement = select(Transaction).where(
+        Transaction.account_id == ctx.account_id, Transaction.id == transaction_id
+    )
+    if lock:
+        statement = statement.with_for_update()
+    transaction = (await ctx.session.execute(statement)).scalar_one_or_none()
+    if transaction is None:
+        raise NotFound("Transaction", transaction_id)
+    return transaction
+
+
+async def _locked(
+    ctx: Context, transaction_id: int
+) -> tuple[Transaction, Document | None, dict[str, Any] | None]:
+    """The transaction and its invoice, the invoice locked first (the order every money
+    change takes, so two of them never wait on each other in opposite orders)."""
+    peek = await _get(ctx, transaction_id)
+    document = before = None
+    if peek.invoice_id is not None:
+        document, before = await invoices.lock_for_money(ctx, peek.invoice_id)
+    return await _get(ctx, transaction_id, lock=True), document, before
+
+
+def _minor(amount: Any, currency: str) -> int:
+    return to_minor(amount, exponent(currency))
+
+
+# ---------------------------------------------------------------------------- use cases
+
+
+async def create(ctx: Context, data: TransactionInput) -> Transaction:
+    sent = data.model_fields_set
+    kind = rules.transaction_type(data.type)
+    if kind == "adjustment":
+        # NOTE: adjustments move the customer's credit balance (TX5), which arrives with
+        # credit_balances.md; refusing them is better than recording them without effect.
+        raise InvalidRequest("Adjustments are not supported until credit balances exist.", "type")
+    if data.credit_note is not None:
+        raise InvalidRequest(f"No such credit note: {data.credit_note}", "credit_note")
+    if data.estimate is not None:
+        raise InvalidRequest(f"No such estimate: {data.estimate}", "estimate")
+    document: Document | None = None
+    before: dict[str, Any] | None = None
+    customer: Customer | None = None
+    if data.invoice is not None:
+        document, before = await invoices.lock_for_money(ctx, data.invoice)
+        invoice = document.invoice
+        if invoice.voided:  # TX7
+            raise InvalidRequest("Cannot apply a payment to a voided invoice.", "invoice")
+        if data.customer is not None and data.customer != invoice.customer_id:
+            raise InvalidRequest("The invoice does not belong to this customer", "invoice")
+        customer = await customers.get(ctx.session, ctx.account_id, invoice.customer_id)
+    elif data.customer is not None:
+        try:
+            customer = await customers.get(ctx.session, ctx.account_id, data.customer, lock="share")
+        except NotFound as exc:
+            raise InvalidRequest(f"No such customer: {data.customer}", "customer") from exc
+    if customer is None:
+        raise InvalidRequest("Customer is missing", "customer")  # TX1
+
+    currency = ctx.account.currency if document is None else document.invoice.currency
+    if data.currency:
+        chosen = customer_rules.currency(data.currency) or currency
+        if document is not None and chosen != currency:  # TX3
+            raise InvalidRequest(
+                f"The currency on this transaction ({chosen}) must match the invoice "
+                f"currency ({currency}).",
+                "currency",
+            )
+        currency = chosen
+    if data.amount is None:
+        raise InvalidRequest("Amount is missing", "amount")
+    amount = _minor(data.amount, currency)
+    rules.check_amount(kind, amount)
+
+    parent: Transaction | None = None
+    if data.parent_transaction is not None:
+        try:
+            parent = await _get(ctx, data.parent_transaction)
+        except NotFound as exc:
+            raise InvalidRequest(
+                f"No such transaction: {data.parent_transaction}", "parent_transaction"
+            ) from exc
+
+    metadata: dict[str, Any] = {}
+    if document is not None and ctx.account.transactions_inherit_invoice_metadata:
+        metadata = dict(document.invoice.metadata_)  # TX14: the request's keys win
+    if "metadata" in sent and data.metadata is not None:
+        metadata.update(normalize_metadata(data.metadata))
+    transaction = Transaction(
+        account_id=ctx.account_id,
+        customer_id=customer.id,
+        invoice_id=None if document is None else document.invoice.id,
+        parent_transaction_id=None if parent is None else parent.id,
+        date=data.date if data.date is not None else ctx.now,
+        type=kind,
+        method=rules.method(data.method),
+        status=rules.status(data.status),
+        gateway=data.gateway,
+        gateway_id=data.gateway_id,
+        currency=currency,
+        amount=amount,
+        notes=data.notes,
+        failure_reason=data.failure_reason,
+        metadata_=normalize_metadata(metadata),
+        client_id=secrets.token_urlsafe(36),
+        created_at=ctx.now,
+        updated_at=ctx.now,
+    )
+    ctx.session.add(transaction)
+    await ctx.session.flush()
+    if document is not None and before is not None:
+        effect = rules.paid_effect(kind, transaction.status, amount)
+        await invoices.settle_money(ctx, document, before, effect)
+    ctx.events.created(
+        "transaction",
+        transaction.id,
+        await event_snapshot(ctx, transaction),
+        related=_related(transaction),
+    )
+    return transaction
+
+
+def _related(transaction: Transaction) -> list[tuple[str, int | str]]:
+    related: list[tuple[str, int | str]] = [("customer", transaction.customer_id)]
+    if transaction.invoice_id is not None:
+        related.append(("invoice", transaction.invoice_id))
+    return related
+
+
+async def retrieve(ctx: Context, transaction_id: int) -> Transaction:
+    return await _get(ctx, transaction_id)
+
+
+async def update(ctx: Context, transaction_id: int, data: TransactionInput) -> Transaction:
+    sent = data.model_fields_set - {
+        "type",
+        "currency",
+        "invoice",
+        "credit_note",
+        "estimate",
+        "parent_transaction",
+    }  # TX8: create-only, ignored
+    transaction, document, before = await _locked(ctx, transaction_id)
+    if transaction.payment_id is not None and sent - {"metadata"}:
+        raise InvalidRequest(PAYMENT_OWNED)  # TX10
+    if "customer" in sent and data.customer not in (None, transaction.customer_id):
+        raise InvalidRequest(
+            "Invalid request parameter `customer`. The customer cannot be modified.",
+            "customer",
+        )
+    old_effect = rules.paid_effect(transaction.type, transaction.status, transaction.amount)
+    snapshot_before = await event_snapshot(ctx, transaction)
+
+    new_amount = transaction.amount
+    if "amount" in sent:
+        if data.amount is None:
+            raise InvalidRequest("Amount is invalid", "amount")
+        new_amount = _minor(data.amount, transaction.currency)
+        rules.check_amount(transaction.type, new_amount)
+        if transaction.type == "refund" and new_amount != transaction.amount:
+            raise InvalidRequest("Refund amount cannot be changed.", "amount")
+    changes: dict[str, Any] = {}
+    if "amount" in sent:
+        changes["amount"] = new_amount
+    if "status" in sent:
+        changes["status"] = rules.status(data.status)
+    if "method" in sent:
+        changes["method"] = rules.method(data.method)
+    if "date" in sent and data.date is not None:
+        changes["date"] = data.date
+    for name in ("gateway", "gateway_id", "notes", "failure_reason"):
+        if name in sent:
+            changes[name] = getattr(data, name)
+    if "metadata" in sent:
+        changes["metadata_"] = normalize_metadata({} if data.metadata is None else data.metadata)
+
+    if transaction.type == "charge" and transaction.method != "balance":
+        for name, value in changes.items():
+            field = "metadata" if name == "metadata_" else name
+            if field not in CHARGE_MUTABLE and getattr(transaction, name) != value:
+                raise InvalidRequest(
+                    f"The `{field}` property cannot be modified on this transaction. Only "
+                    "these properties can be modified on charge transactions: status, "
+                    "notes, sent, metadata, updated_at",
+                    field,
+                )  # TX9
+    for name, value in changes.items():
+        setattr(transaction, name, value)
+
+    snapshot_after = await event_snapshot(ctx, transaction)
+    if snapshot_after == snapshot_before:
+        return transaction
+    transaction.updated_at = ctx.now
+    await ctx.session.flush()
+    if document is not None and before is not None:
+        new_effect = rules.paid_effect(transaction.type, transaction.status, transaction.amount)
+        await invoices.settle_money(ctx, document, before, new_effect - old_effect)  # TX8
+    ctx.events.updated(
+        "transaction",
+        transaction.id,
+        snapshot_before,
+        await event_snapshot(ctx, transaction),
+        related=_related(transaction),
+    )
+    return transaction
+
+
+async def _descendants(ctx: Context, transaction: Transaction) -> list[Transaction]:
+    found: list[Transaction] = []
+    level = [transaction.id]
+    while level:
+        rows = list(
+            await ctx.session.scalars(
+                select(Transaction)
+                .where(
+                    Transaction.account_id == ctx.account_id,
+                    Transaction.parent_transaction_id.in_(level),
+                )
+                .with_for_update()
+            )
+        )
+        found.extend(rows)
+        level = [row.id for row in rows]
+    return found
+
+
+async def delete_transaction(ctx: Context, transaction_id: int) -> None:
+    """TX11: reverse the money effect, with every child transaction (refunds) too."""
+    transaction, document, before = await _locked(ctx, transaction_id)
+    if transaction.payment_id is not None:
+        raise InvalidRequest("You cannot delete a transaction with an associated payment.")
+    doomed = [transaction, *await _descendants(ctx, transaction)]
+    reverse = -sum(
+        rules.paid_effect(t.type, t.status, t.amount)
+        for t in doomed
+        if t.invoice_id == transaction.invoice_id
+    )
+    snapshots = [(t, await event_snapshot(ctx, t)) for t in doomed]
+    await ctx.session.execute(
+        delete(Transaction)
+        .where(Transaction.account_id == ctx.account_id, Transaction.id.in_([t.id for t in doomed]))
+        .execution_options(synchronize_session=False)
+    )
+    for row in doomed:
+        ctx.session.expunge(row)
+    if document is not None and before is not None:
+        await invoices.settle_money(ctx, document, before, reverse)
+    for row, snapshot in snapshots:
+        ctx.events.deleted("transaction", row.id, snapshot, related=_related(row))
+
+
+async def refund(ctx: Context, transaction_id: int, data: RefundInput) -> Transaction:
+    """TX12: a refund of a succeeded payment or charge, never beyond what it paid."""
+    original, document, before = await _locked(ctx, transaction_id)
+    if data.amount is None:
+        raise InvalidRequest("Amount is missing", "amount")
+    amount = _minor(data.amount, original.currency)
+    refunded = await ctx.session.scalar(
+        select(func.coalesce(func.sum(Transaction.amount), 0)).where(
+            Transaction.account_id == ctx.account_id,
+            Transaction.parent_transaction_id == original.id,
+            Transaction.type == "refund",
+            Transaction.status != "failed",
+        )
+    )
+    rules.check_refund(original.type, original.status, int(refunded or 0), amount, original.amount)
+    refund_row = Transaction(
+        account_id=ctx.account_id,
+        customer_id=original.customer_id,
+        invoice_id=original.invoice_id,
+        parent_transaction_id=original.id,
+        date=ctx.now,
+        type="refund",
+        method=original.method,
+        status="succeeded",
+        gateway=original.gateway,
+        currency=original.currency,
+        amount=amount,
+        metadata_={},
+        client_id=secrets.token_urlsafe(36),
+        created_at=ctx.now,
+        updated_at=ctx.now,
+    )
+    ctx.session.add(refund_row)
+    await ctx.session.flush()
+    if document is not None and before is not None:
+        await invoices.settle_money(ctx, document, before, -amount)
+    ctx.events.created(
+        "transaction",
+        refund_row.id,
+        await event_snapshot(ctx, refund_row),
+        related=_related(refund_row),
+    )
+    return refund_row
+
+
+def list_statement(ctx: Context, query: ListQuery) -> Select[Any]:
+    filters = dict(query.filters)
+    amount = filters.pop("amount", None)
+    statement = select(Transaction).where(
+        Transaction.account_id == ctx.account_id,
+        *filter_conditions(filters, FILTERS),
+        *metadata_conditions(Transaction.metadata_, query.metadata),
+        *updated_conditions(query, Transaction.updated_at),
+    )
+    if amount is not None:  # major units, compared in each row's own currency
+        statement = statement.where(
+            money_filter("amount", amount, Transaction.amount, Transaction.currency)
+        )
+    if (start := query.timestamp_param("start_date")) is not None:
+        statement = statement.where(Transaction.date >= start)
+    if (end := query.timestamp_param("end_date")) is not None:
+        statement = statement.where(Transaction.date <= end)
+    return statement
+
+
+async def list_transactions(ctx: Context, query: ListQuery) -> tuple[list[Transaction], int]:
+    return await fetch_page(
+        ctx.session,
+        list_statement(ctx, query),
+        order_by(query.sort, FILTERS, Transaction.id),
+        query.page,
+    )
