@@ -7,8 +7,9 @@ an id in its path. Each such request must behave exactly like a request for a mi
 parameter fails `test_every_path_parameter_route_is_classified` until it is classified here.
 
 Ids in request bodies are looked up in the caller's account only: B naming A's customer,
-catalog item, coupon, tax rate or line item gets the same 400 as for an id that never existed
-(invoices.md §15, R2, AR1, E5; items.md IT6; customers.md CU9).
+catalog item, coupon, tax rate, line item, invoice or transaction gets the same 400 as for an id
+that never existed (invoices.md §15, R2, AR1, E5; items.md IT6; customers.md CU9;
+transactions_payments.md TX2).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import pytest
 @dataclass
 class World:
     """A's objects (x, y: customers; cx under x, cy under y; invoice `inv` of x with lines
-    `line` and `line2`; catalog item, coupon and tax rate) and B's own customer and invoice."""
+    `line` and `line2`; catalog item, coupon and tax rate; payment `txn` on `inv` and its
+    refund `refund`) and B's own customer and invoice."""
 
     x: int
     y: int
@@ -40,6 +42,8 @@ class World:
     tax_rate: str = "a-vat"
     b_invoice: int = 0
     b_line: int = 0
+    txn: int = 0
+    refund: int = 0
 
 
 def _created(r):
@@ -75,6 +79,20 @@ def world(api, other_api):
     )
     # 3 x 45 + 10 = 145; line tax 5 % of 135 = 6.75; coupon 10 % of 145 = 14.50.
     assert (inv["total"], inv["closed"]) == (137.25, False)
+    # A's money on the invoice (transactions_payments.md): 37.25 paid, 7.25 of it refunded.
+    txn = _created(
+        api.post(
+            "/transactions",
+            json={
+                "invoice": inv["id"],
+                "amount": 37.25,
+                "method": "check",
+                "metadata": {"rep": "alice"},
+            },
+        )
+    )
+    refund = _created(api.post(f"/transactions/{txn['id']}/refunds", json={"amount": 7.25}))
+    assert api.get(f"/invoices/{inv['id']}").json()["balance"] == 107.25
     events = api.get("/events")
     assert events.status_code == 200, events.text
     a_events = [e["id"] for e in events.json()]
@@ -100,10 +118,12 @@ def world(api, other_api):
         line2=inv["items"][1]["id"],
         b_invoice=b_inv["id"],
         b_line=b_inv["items"][0]["id"],
+        txn=txn["id"],
+        refund=refund["id"],
     )
 
 
-def state_of(client, customer_ids, contacts, invoices=(), lines=(), catalog=()):
+def state_of(client, customer_ids, contacts, invoices=(), lines=(), catalog=(), transactions=()):
     """Everything an account can see about the given objects, to compare before/after."""
     state = {}
     for cid in customer_ids:
@@ -121,7 +141,18 @@ def state_of(client, customer_ids, contacts, invoices=(), lines=(), catalog=()):
     for path in catalog:
         r = client.get(path)
         state[path] = (r.status_code, r.json())
-    for path in ("/customers", "/events", "/invoices", "/items", "/coupons", "/tax_rates"):
+    for tid in transactions:
+        r = client.get(f"/transactions/{tid}")
+        state[f"transaction {tid}"] = (r.status_code, r.json())
+    for path in (
+        "/customers",
+        "/events",
+        "/invoices",
+        "/items",
+        "/coupons",
+        "/tax_rates",
+        "/transactions",
+    ):
         r = client.get(path)
         state[path] = (r.headers["X-Total-Count"], r.json())
     return state
@@ -135,6 +166,7 @@ def a_state(api, w):
         [w.inv],
         [(w.inv, w.line), (w.inv, w.line2)],
         [f"/items/{w.item}", f"/coupons/{w.coupon}", f"/tax_rates/{w.tax_rate}"],
+        [w.txn, w.refund],
     )
 
 
@@ -307,6 +339,64 @@ def _line_delete(b, w):
     ]
 
 
+def transaction_missing(tid):
+    return f"Transaction was not found: {tid}"
+
+
+def _transaction_get(b, w):
+    return [
+        (b.get(f"/transactions/{w.txn}"), transaction_missing(w.txn)),
+        (
+            b.get(f"/transactions/{w.txn}", params={"expand": "customer,invoice"}),
+            transaction_missing(w.txn),
+        ),
+        (
+            b.get(f"/transactions/{w.refund}", params={"expand": "parent_transaction"}),
+            transaction_missing(w.refund),
+        ),
+    ]
+
+
+def _transaction_patch(b, w):
+    return [
+        (b.patch(f"/transactions/{w.txn}", json={"notes": "Hacked"}), transaction_missing(w.txn)),
+        (
+            b.patch(f"/transactions/{w.txn}", data={"metadata[rep]": "bob"}),
+            transaction_missing(w.txn),
+        ),
+        (b.patch(f"/transactions/{w.txn}", json={"amount": 1}), transaction_missing(w.txn)),
+        (b.patch(f"/transactions/{w.txn}", json={"status": "failed"}), transaction_missing(w.txn)),
+        (
+            b.patch(f"/transactions/{w.txn}", json={"customer": w.b_customer}),
+            transaction_missing(w.txn),
+        ),
+        (b.patch(f"/transactions/{w.refund}", json={"notes": "x"}), transaction_missing(w.refund)),
+    ]
+
+
+def _transaction_delete(b, w):
+    return [
+        (b.delete(f"/transactions/{w.refund}"), transaction_missing(w.refund)),
+        (b.delete(f"/transactions/{w.txn}"), transaction_missing(w.txn)),
+    ]
+
+
+def _transaction_refund(b, w):
+    return [
+        (b.post(f"/transactions/{w.txn}/refunds", json={"amount": 1}), transaction_missing(w.txn)),
+        (
+            b.post(f"/transactions/{w.txn}/refunds", data={"amount": "30"}),
+            transaction_missing(w.txn),
+        ),
+        (b.post(f"/transactions/{w.txn}/refunds", json={}), transaction_missing(w.txn)),
+        # A's refund cannot be refunded either, but B must not learn that: 404, not 400.
+        (
+            b.post(f"/transactions/{w.refund}/refunds", json={"amount": 1}),
+            transaction_missing(w.refund),
+        ),
+    ]
+
+
 def _catalog_routes(prefix, attr, object_name):
     """GET/PATCH/DELETE on a string-id catalog resource (items.md, coupons_tax_rates.md)."""
 
@@ -352,6 +442,10 @@ CROSS_TENANT = {
     ("GET", "/invoices/{}/line_items/{}"): _line_get,
     ("PATCH", "/invoices/{}/line_items/{}"): _line_patch,
     ("DELETE", "/invoices/{}/line_items/{}"): _line_delete,
+    ("GET", "/transactions/{}"): _transaction_get,
+    ("PATCH", "/transactions/{}"): _transaction_patch,
+    ("DELETE", "/transactions/{}"): _transaction_delete,
+    ("POST", "/transactions/{}/refunds"): _transaction_refund,
     **_catalog_routes("/items", "item", "Item"),
     **_catalog_routes("/catalog_items", "item", "Item"),
     **_catalog_routes("/coupons", "coupon", "Coupon"),
@@ -442,6 +536,8 @@ def test_c2_9_foreign_id_answers_like_missing_id(api, other_api, world, route):
         tax_rate="never-used-rate",
         b_invoice=world.b_invoice,
         b_line=world.b_line,
+        txn=10**12 + 9,
+        refund=10**12 + 10,
     )
     foreign = CROSS_TENANT[route](other_api, world)
     absent = CROSS_TENANT[route](other_api, missing)
@@ -678,6 +774,106 @@ def test_invoice_body_references_to_another_account_are_no_such_x(api, other_api
 
     assert a_state(api, w) == a_before
     assert b_state(other_api, w) == b_before
+
+
+def _b_transaction_error(b, body, param, message, *, form=False):
+    if form:  # as curl sends it (C3.2)
+        r = b.post("/transactions", data={k: str(v) for k, v in body.items()})
+    else:
+        r = b.post("/transactions", json=body)
+    assert r.status_code == 400, (body, r.text)
+    assert r.json() == {"type": "invalid_request", "message": message, "param": param}, body
+
+
+def test_transaction_body_references_to_another_account_are_no_such_x(api, other_api, world):
+    """TX2 / C2.9: B recording money against A's invoice, customer or transaction gets the 400 of
+    a missing id; nothing is stored in either account and A's invoice keeps its balance."""
+    w = world
+    a_before = a_state(api, w)
+    b_before = b_state(other_api, w)
+    for form in (False, True):
+        _b_transaction_error(
+            other_api,
+            {"invoice": w.inv, "amount": 5},
+            "invoice",
+            f"No such invoice: {w.inv}",
+            form=form,
+        )
+        # Naming B's own customer does not make A's invoice visible.
+        _b_transaction_error(
+            other_api,
+            {"invoice": w.inv, "customer": w.b_customer, "amount": 5},
+            "invoice",
+            f"No such invoice: {w.inv}",
+            form=form,
+        )
+        _b_transaction_error(
+            other_api,
+            {"customer": w.x, "amount": 5},
+            "customer",
+            f"No such customer: {w.x}",
+            form=form,
+        )
+        _b_transaction_error(
+            other_api,
+            {"invoice": w.b_invoice, "amount": 5, "parent_transaction": w.txn},
+            "parent_transaction",
+            f"No such transaction: {w.txn}",
+            form=form,
+        )
+        # A refund of A's payment recorded in B as a plain `refund` transaction: same answer.
+        _b_transaction_error(
+            other_api,
+            {"invoice": w.b_invoice, "type": "refund", "amount": 5, "parent_transaction": w.txn},
+            "parent_transaction",
+            f"No such transaction: {w.txn}",
+            form=form,
+        )
+    assert a_state(api, w) == a_before
+    assert b_state(other_api, w) == b_before
+    assert api.get(f"/invoices/{w.inv}").json()["balance"] == 107.25
+
+
+def test_b_transaction_lists_show_nothing_of_a(api, other_api, world):
+    """TX16 / C2.9: B's GET /transactions never lists A's transactions, whatever the filter."""
+    w = world
+
+    def ids(**params):
+        r = other_api.get("/transactions", params=params)
+        assert r.status_code == 200, (params, r.text)
+        return [t["id"] for t in r.json()], int(r.headers["X-Total-Count"])
+
+    assert ids() == ([], 0)
+    # B's own payment, on B's invoice, with the same amount, method and metadata as A's.
+    r = other_api.post(
+        "/transactions",
+        json={
+            "invoice": w.b_invoice,
+            "amount": 37.25,
+            "method": "check",
+            "metadata": {"rep": "alice"},
+        },
+    )
+    assert r.status_code == 201, r.text
+    mine = r.json()["id"]
+    assert ids() == ([mine], 1)
+    assert ids(expand="customer,invoice,parent_transaction") == ([mine], 1)
+    assert ids(**{"filter[customer]": w.x}) == ([], 0)
+    assert ids(**{"filter[invoice]": w.inv}) == ([], 0)
+    assert ids(**{"filter[id]": w.txn}) == ([], 0)
+    assert ids(**{"filter[id]": w.refund}) == ([], 0)
+    assert ids(**{"filter[type]": "refund"}) == ([], 0)
+    assert ids(**{"filter[amount]": "7.25"}) == ([], 0)
+    assert ids(**{"filter[amount]": "37.25"}) == ([mine], 1)
+    assert ids(**{"metadata[rep]": "alice"}) == ([mine], 1)
+    assert ids(**{"filter[method]": "check"}) == ([mine], 1)
+    assert ids(sort="amount asc", per_page=1, page=2) == ([], 1)
+    r = other_api.get("/events", params={"related_to": f"invoice,{w.inv}"})
+    assert r.json() == []
+    # A's view, for contrast.
+    r = api.get("/transactions")
+    assert [t["id"] for t in r.json()] == [w.txn, w.refund]
+    assert other_api.get(f"/invoices/{w.b_invoice}").json()["balance"] == 7 - 37.25
 
 
 def test_b_may_reuse_a_string_ids(api, other_api, world):

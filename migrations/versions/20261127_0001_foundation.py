@@ -59,6 +59,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),
         sa.UniqueConstraint("identifier", name=op.f("uq_accounts_identifier")),
         sa.UniqueConstraint("username", name=op.f("uq_accounts_username")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "api_keys",
@@ -79,6 +80,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
         sa.UniqueConstraint("digest", name=op.f("uq_api_keys_digest")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_api_keys_account_id"), ["account_id"], unique=False)
@@ -162,6 +164,7 @@ def upgrade() -> None:
             "account_id", "number_key", name=op.f("uq_customers_account_id_number_key")
         ),
         sa.UniqueConstraint("client_id", name=op.f("uq_customers_client_id")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.create_index(
@@ -199,6 +202,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index(
@@ -261,6 +265,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.create_index(
@@ -324,6 +329,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "api_key_id", "key", name=op.f("uq_idempotent_requests_api_key_id_key")
         ),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("idempotent_requests", schema=None) as batch_op:
         batch_op.create_index(

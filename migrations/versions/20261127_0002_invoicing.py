@@ -53,6 +53,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("pk", name=op.f("pk_coupons")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("coupons", schema=None) as batch_op:
         batch_op.create_index("ix_coupons_account_id_pk", ["account_id", "pk"], unique=False)
@@ -101,6 +102,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("pk", name=op.f("pk_items")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("items", schema=None) as batch_op:
         batch_op.create_index("ix_items_account_id_pk", ["account_id", "pk"], unique=False)
@@ -139,6 +141,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("pk", name=op.f("pk_tax_rates")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("tax_rates", schema=None) as batch_op:
         batch_op.create_index("ix_tax_rates_account_id_pk", ["account_id", "pk"], unique=False)
@@ -226,6 +229,7 @@ def upgrade() -> None:
             "account_id", "number_key", name=op.f("uq_invoices_account_id_number_key")
         ),
         sa.UniqueConstraint("client_id", name=op.f("uq_invoices_client_id")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("invoices", schema=None) as batch_op:
         batch_op.create_index(
@@ -287,6 +291,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_line_items")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("line_items", schema=None) as batch_op:
         batch_op.create_index(
@@ -338,6 +343,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_applied_rates")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("applied_rates", schema=None) as batch_op:
         batch_op.create_index(

@@ -85,6 +85,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_transactions")),
         sa.UniqueConstraint("client_id", name=op.f("uq_transactions_client_id")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("transactions", schema=None) as batch_op:
         batch_op.create_index(

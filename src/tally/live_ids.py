@@ -57,7 +57,9 @@ class LiveIds(Generic[Row]):
             raise NotFound(self.object_name, public_id)
         statement = self._live(account_id).where(self.model.public_id == public_id)
         if lock:
-            statement = statement.with_for_update(key_share=True)
+            statement = statement.with_for_update(key_share=True).execution_options(
+                populate_existing=True
+            )
         row = (await session.execute(statement)).scalar_one_or_none()
         if row is None:
             raise NotFound(self.object_name, public_id)

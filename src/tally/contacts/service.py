@@ -61,7 +61,7 @@ async def _get(ctx: Context, customer_id: int, contact_id: int, *, lock: bool = 
     )
     if lock:
         # Concurrent writers queue here; after a concurrent delete the row is gone (404).
-        statement = statement.with_for_update()
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     contact = (await ctx.session.execute(statement)).scalar_one_or_none()
     if contact is None:
         raise NotFound("Contact", contact_id)

@@ -33,6 +33,9 @@ async def get(
         # FOR NO KEY UPDATE: exclusive for writers, yet compatible with the key-share locks
         # that foreign-key checks take (a contact insert, a child's parent_customer).
         statement = statement.with_for_update(key_share=True)
+    if lock:
+        # A row read earlier in this session is refreshed once we hold the lock.
+        statement = statement.execution_options(populate_existing=True)
     customer = (await session.execute(statement)).scalar_one_or_none()
     if customer is None:
         raise NotFound("Customer", customer_id)
@@ -88,5 +91,6 @@ async def children(session: AsyncSession, account_id: int, customer_id: int) -> 
             .where(Customer.account_id == account_id, Customer.parent_customer_id == customer_id)
             .order_by(Customer.id)
             .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
         )
     )

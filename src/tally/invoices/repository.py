@@ -17,7 +17,9 @@ async def get_document(
     statement = select(Invoice).where(Invoice.account_id == account_id, Invoice.id == invoice_id)
     if lock:
         # Every change to an invoice's money state runs under this row lock (C22).
-        statement = statement.with_for_update(key_share=True)
+        statement = statement.with_for_update(key_share=True).execution_options(
+            populate_existing=True  # fresh values once we hold the lock
+        )
     invoice = (await session.execute(statement)).scalar_one_or_none()
     if invoice is None:
         raise NotFound("Invoice", invoice_id)

@@ -703,6 +703,12 @@ async def _finish_update(
     if recalc:
         recalculate(document)
         _check_amounts(document)
+        if invoice.pending and from_minor(invoice.total, document.exponent) != before["total"]:
+            raise InvalidRequest(  # E8
+                "The invoice total cannot be modified when there is a pending payment. "
+                "Please wait for the payment to finish processing.",
+                "total",
+            )
     _settle(ctx, invoice, closed_sent=closed_sent)
     _schedule_autopay(ctx, invoice, customer)
     await _persist(ctx, document)
@@ -986,6 +992,7 @@ async def stop_autopay(ctx: Context, customer_id: int) -> None:
             )
             .order_by(Invoice.id)
             .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
         )
     )
     documents = await load_documents(ctx.session, invoices)
@@ -1025,7 +1032,11 @@ async def settle_money(
 ) -> None:
     """TX6/R12-R14/R21: apply a change of `amount_paid` and every state that follows."""
     invoice = document.invoice
+    if paid_delta and invoice.voided:  # TX7: a voided invoice takes no money, either way
+        raise InvalidRequest("Cannot apply a payment to a voided invoice.", "invoice")
     invoice.amount_paid += paid_delta
+    if not fits_int(invoice.amount_paid):
+        raise InvalidRequest("Amount is invalid", "amount")
     if paid_delta > 0 and invoice.draft:
         invoice.draft = False  # R21: money applied to a draft issues it
     invoice.pending = bool(

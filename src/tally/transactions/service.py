@@ -13,6 +13,7 @@ from tally.customers import repository as customers
 from tally.customers import service as customer_service
 from tally.domain import customers as customer_rules
 from tally.domain import transactions as rules
+from tally.domain.coerce import fits_int
 from tally.domain.errors import InvalidRequest, NotFound
 from tally.domain.metadata import normalize_metadata
 from tally.domain.money import exponent, to_minor
@@ -140,7 +141,9 @@ async def _get(ctx: Context, transaction_id: int, *, lock: bool = False) -> Tran
         Transaction.account_id == ctx.account_id, Transaction.id == transaction_id
     )
     if lock:
-        statement = statement.with_for_update()
+        # populate_existing: a row read earlier in this session is refreshed, not reused,
+        # so the values we change are the ones committed before we got the lock.
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     transaction = (await ctx.session.execute(statement)).scalar_one_or_none()
     if transaction is None:
         raise NotFound("Transaction", transaction_id)
@@ -160,7 +163,10 @@ async def _locked(
 
 
 def _minor(amount: Any, currency: str) -> int:
-    return to_minor(amount, exponent(currency))
+    minor = to_minor(amount, exponent(currency))
+    if not fits_int(minor):  # beyond the 64-bit minor-unit column
+        raise InvalidRequest("Amount is invalid", "amount")
+    return minor
 
 
 # ---------------------------------------------------------------------------- use cases
@@ -356,6 +362,7 @@ async def _descendants(ctx: Context, transaction: Transaction) -> list[Transacti
                     Transaction.parent_transaction_id.in_(level),
                 )
                 .with_for_update()
+                .execution_options(populate_existing=True)
             )
         )
         found.extend(rows)
@@ -453,10 +460,14 @@ def list_statement(ctx: Context, query: ListQuery) -> Select[Any]:
     return statement
 
 
+# `amount` is filtered in major units (money_filter) but sorts by its stored minor units.
+SORTABLE = {**FILTERS, "amount": FilterField(T.amount, "int")}
+
+
 async def list_transactions(ctx: Context, query: ListQuery) -> tuple[list[Transaction], int]:
     return await fetch_page(
         ctx.session,
         list_statement(ctx, query),
-        order_by(query.sort, FILTERS, Transaction.id),
+        order_by(query.sort, SORTABLE, Transaction.id),
         query.page,
     )
