@@ -103,7 +103,10 @@ def refresh_balance(invoice: Invoice) -> None:
     if invoice.voided:
         invoice.balance = 0
     else:
-        invoice.balance = invoice.total - invoice.amount_paid - invoice.amount_credited
+        # R12: each aggregate is floored at 0 (refunds can never make a payment negative).
+        paid = max(0, invoice.amount_paid)
+        credited = max(0, invoice.amount_credited)
+        invoice.balance = invoice.total - paid - credited
     invoice.paid = is_paid(invoice.balance, invoice.draft, invoice.voided)
 
 

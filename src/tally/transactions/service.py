@@ -220,11 +220,23 @@ async def create(ctx: Context, data: TransactionInput) -> Transaction:
     parent: Transaction | None = None
     if data.parent_transaction is not None:
         try:
-            parent = await _get(ctx, data.parent_transaction)
+            # Locked: the parent cannot be deleted while its child is recorded, and two
+            # refunds of it are checked against TX12 one after the other.
+            parent = await _get(ctx, data.parent_transaction, lock=True)
         except NotFound as exc:
             raise InvalidRequest(
                 f"No such transaction: {data.parent_transaction}", "parent_transaction"
             ) from exc
+        invoice_id = None if document is None else document.invoice.id
+        if parent.customer_id != customer.id or parent.invoice_id != invoice_id:
+            # Decision: a child belongs to its parent's invoice, so reversing the parent
+            # (TX11) only ever touches one invoice.
+            raise InvalidRequest(
+                "A child transaction must belong to the same customer and invoice as its parent.",
+                "parent_transaction",
+            )
+        if kind == "refund":
+            await _check_refund_room(ctx, parent, amount, status=rules.status(data.status))
 
     metadata: dict[str, Any] = {}
     if document is not None and ctx.account.transactions_inherit_invoice_metadata:
@@ -329,6 +341,7 @@ async def update(ctx: Context, transaction_id: int, data: TransactionInput) -> T
                     "notes, sent, metadata, updated_at",
                     field,
                 )  # TX9
+    await _check_refund_links(ctx, transaction, changes)
     for name, value in changes.items():
         setattr(transaction, name, value)
 
@@ -348,6 +361,62 @@ async def update(ctx: Context, transaction_id: int, data: TransactionInput) -> T
         related=_related(transaction),
     )
     return transaction
+
+
+async def _refunded(ctx: Context, parent: Transaction, *, excluding: int | None = None) -> int:
+    """What refunds that are not failed already take from `parent` (minor units)."""
+    conditions = [
+        Transaction.account_id == ctx.account_id,
+        Transaction.parent_transaction_id == parent.id,
+        Transaction.type == "refund",
+        Transaction.status != "failed",
+    ]
+    if excluding is not None:
+        conditions.append(Transaction.id != excluding)
+    return int(
+        await ctx.session.scalar(
+            select(func.coalesce(func.sum(Transaction.amount), 0)).where(*conditions)
+        )
+        or 0
+    )
+
+
+async def _check_refund_room(
+    ctx: Context,
+    parent: Transaction,
+    amount: int,
+    *,
+    status: str,
+    excluding: int | None = None,
+) -> None:
+    """TX12 for any refund that takes money back: never beyond what the parent paid."""
+    if status == "failed":
+        return
+    refunded = await _refunded(ctx, parent, excluding=excluding)
+    rules.check_refund(parent.type, parent.status, refunded, amount, parent.amount)
+
+
+async def _check_refund_links(
+    ctx: Context, transaction: Transaction, changes: dict[str, Any]
+) -> None:
+    """An edit may not leave refunds larger than what they refund (TX12 after the fact)."""
+    status = changes.get("status", transaction.status)
+    amount = changes.get("amount", transaction.amount)
+    if transaction.type == "refund" and transaction.parent_transaction_id is not None:
+        if transaction.status == "failed" and status != "failed":
+            parent = await _get(ctx, transaction.parent_transaction_id, lock=True)
+            await _check_refund_room(ctx, parent, amount, status=status, excluding=transaction.id)
+        return
+    refunded = await _refunded(ctx, transaction)
+    if refunded and status != "succeeded":
+        raise InvalidRequest(
+            "A transaction with refunds must stay succeeded. Delete its refunds first.",
+            "status",
+        )
+    if amount < refunded:
+        raise InvalidRequest(
+            "The amount cannot be less than what has already been refunded.", "amount"
+        )
 
 
 async def _descendants(ctx: Context, transaction: Transaction) -> list[Transaction]:
@@ -401,15 +470,7 @@ async def refund(ctx: Context, transaction_id: int, data: RefundInput) -> Transa
     if data.amount is None:
         raise InvalidRequest("Amount is missing", "amount")
     amount = _minor(data.amount, original.currency)
-    refunded = await ctx.session.scalar(
-        select(func.coalesce(func.sum(Transaction.amount), 0)).where(
-            Transaction.account_id == ctx.account_id,
-            Transaction.parent_transaction_id == original.id,
-            Transaction.type == "refund",
-            Transaction.status != "failed",
-        )
-    )
-    rules.check_refund(original.type, original.status, int(refunded or 0), amount, original.amount)
+    await _check_refund_room(ctx, original, amount, status="succeeded")
     refund_row = Transaction(
         account_id=ctx.account_id,
         customer_id=original.customer_id,
