@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -109,6 +109,19 @@ async def render(ctx: Context, customers: Sequence[Customer]) -> list[dict[str, 
         customer_json(customer, ctx.public_base_url, ctx.account.identifier, rates)
         for customer in customers
     ]
+
+
+async def render_by_id(ctx: Context, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Customers as JSON keyed by id, for `expand=customer` on a page of documents."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = list(
+        await ctx.session.scalars(
+            select(Customer).where(Customer.account_id == ctx.account_id, Customer.id.in_(wanted))
+        )
+    )
+    return dict(zip([c.id for c in rows], await render(ctx, rows), strict=True))
 
 
 async def snapshot(ctx: Context, customer: Customer) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -182,15 +182,10 @@ async def render(
 ) -> list[dict[str, Any]]:
     """Invoices as JSON with `expand=customer` and `expand=items.catalog_item` (C10)."""
     expanded_customers: dict[int, dict[str, Any]] = {}
-    if "customer" in expand and documents:
-        ids = {d.invoice.customer_id for d in documents}
-        rows = list(
-            await ctx.session.scalars(
-                select(Customer).where(Customer.account_id == ctx.account_id, Customer.id.in_(ids))
-            )
+    if "customer" in expand:
+        expanded_customers = await customer_service.render_by_id(
+            ctx, (d.invoice.customer_id for d in documents)
         )
-        rendered = await customer_service.render(ctx, rows)
-        expanded_customers = {c.id: r for c, r in zip(rows, rendered, strict=True)}
     catalog: dict[str, dict[str, Any] | None] | None = None
     if "items.catalog_item" in expand:
         item_ids = sorted(
@@ -812,6 +807,21 @@ async def update(ctx: Context, invoice_id: int, data: InvoiceInput) -> Document:
 
 async def retrieve(ctx: Context, invoice_id: int) -> Document:
     return await get_document(ctx.session, ctx.account_id, invoice_id)
+
+
+async def render_by_id(ctx: Context, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Invoices as JSON keyed by id (lines and rates in two queries), for `expand=invoice`."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = list(
+        await ctx.session.scalars(
+            select(Invoice).where(Invoice.account_id == ctx.account_id, Invoice.id.in_(wanted))
+        )
+    )
+    documents = await load_documents(ctx.session, rows)
+    rendered = await render(ctx, [documents[row.id] for row in rows], set())
+    return dict(zip([row.id for row in rows], rendered, strict=True))
 
 
 def _check_removable(invoice: Invoice, param: str | None) -> None:

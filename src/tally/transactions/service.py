@@ -89,28 +89,19 @@ async def render(
         )
         parents = {row.id: row for row in rows}
     expanded: dict[int, dict[str, Any]] = {t.id: {} for t in transactions}
-    if "customer" in expand and transactions:
-        rows_c = list(
-            await ctx.session.scalars(
-                select(Customer).where(
-                    Customer.account_id == ctx.account_id,
-                    Customer.id.in_({t.customer_id for t in transactions}),
-                )
-            )
-        )
-        by_id = dict(
-            zip([c.id for c in rows_c], await customer_service.render(ctx, rows_c), strict=True)
+    if "customer" in expand:
+        by_customer = await customer_service.render_by_id(
+            ctx, (t.customer_id for t in transactions)
         )
         for t in transactions:
-            expanded[t.id]["customer"] = by_id[t.customer_id]
+            expanded[t.id]["customer"] = by_customer[t.customer_id]
     if "invoice" in expand:
-        invoice_ids = {t.invoice_id for t in transactions if t.invoice_id}
-        for invoice_id in invoice_ids:
-            document = await invoices.retrieve(ctx, invoice_id)
-            rendered = (await invoices.render(ctx, [document], set()))[0]
-            for t in transactions:
-                if t.invoice_id == invoice_id:
-                    expanded[t.id]["invoice"] = rendered
+        by_invoice = await invoices.render_by_id(
+            ctx, (t.invoice_id for t in transactions if t.invoice_id is not None)
+        )
+        for t in transactions:
+            if t.invoice_id is not None:
+                expanded[t.id]["invoice"] = by_invoice[t.invoice_id]
     if "parent_transaction" in expand:
         for t in transactions:
             parent = parents.get(t.parent_transaction_id or 0)
