@@ -683,6 +683,29 @@ async def _editable(ctx: Context, invoice_id: int, reopen: bool) -> Document:
     return document
 
 
+async def _record_change(ctx: Context, document: Document, before: dict[str, Any]) -> bool:
+    """If anything but `updated_at` changed: bump it and record invoice.updated, or
+    invoice.paid when the change paid the invoice (EV3, EV6). True when it did."""
+    invoice = document.invoice
+    after = await event_snapshot(ctx, document)
+    if {k: v for k, v in after.items() if k != "updated_at"} == {
+        k: v for k, v in before.items() if k != "updated_at"
+    }:
+        return False
+    invoice.updated_at = ctx.now
+    after["updated_at"] = ctx.now
+    event_type = "invoice.paid" if _is_paid_event(before, document) else None
+    ctx.events.updated(
+        "invoice",
+        invoice.id,
+        before,
+        after,
+        related=[("customer", invoice.customer_id)],
+        event_type=event_type,
+    )
+    return True
+
+
 async def _finish_update(
     ctx: Context,
     document: Document,
@@ -707,23 +730,8 @@ async def _finish_update(
     _settle(ctx, invoice, closed_sent=closed_sent)
     _schedule_autopay(ctx, invoice, customer)
     await _persist(ctx, document)
-    after = await event_snapshot(ctx, document)
-    if {k: v for k, v in after.items() if k != "updated_at"} == {
-        k: v for k, v in before.items() if k != "updated_at"
-    }:
-        return
-    invoice.updated_at = ctx.now
-    await flush_numbered(ctx.session, "invoice", invoice.number, number_sent=number_sent)
-    after["updated_at"] = ctx.now
-    event_type = "invoice.paid" if _is_paid_event(before, document) else None
-    ctx.events.updated(
-        "invoice",
-        invoice.id,
-        before,
-        after,
-        related=[("customer", invoice.customer_id)],
-        event_type=event_type,
-    )
+    if await _record_change(ctx, document, before):
+        await flush_numbered(ctx.session, "invoice", invoice.number, number_sent=number_sent)
 
 
 async def update(ctx: Context, invoice_id: int, data: InvoiceInput) -> Document:
@@ -1063,19 +1071,4 @@ async def settle_money(
     customer = await customers.get(ctx.session, ctx.account_id, invoice.customer_id)
     _settle(ctx, invoice, closed_sent=False)
     _schedule_autopay(ctx, invoice, customer)
-    after = await event_snapshot(ctx, document)
-    if {k: v for k, v in after.items() if k != "updated_at"} == {
-        k: v for k, v in before.items() if k != "updated_at"
-    }:
-        return
-    invoice.updated_at = ctx.now
-    after["updated_at"] = ctx.now
-    event_type = "invoice.paid" if _is_paid_event(before, document) else None
-    ctx.events.updated(
-        "invoice",
-        invoice.id,
-        before,
-        after,
-        related=[("customer", invoice.customer_id)],
-        event_type=event_type,
-    )
+    await _record_change(ctx, document, before)

@@ -254,10 +254,20 @@ async def create(ctx: Context, data: TransactionInput) -> Transaction:
         created_at=ctx.now,
         updated_at=ctx.now,
     )
+    return await _record_new(ctx, transaction, document, before)
+
+
+async def _record_new(
+    ctx: Context,
+    transaction: Transaction,
+    document: Document | None,
+    before: dict[str, Any] | None,
+) -> Transaction:
+    """Store a new transaction, apply its effect to its (locked) invoice, record the event."""
     ctx.session.add(transaction)
     await ctx.session.flush()
     if document is not None and before is not None:
-        effect = rules.paid_effect(kind, transaction.status, amount)
+        effect = rules.paid_effect(transaction.type, transaction.status, transaction.amount)
         await invoices.settle_money(ctx, document, before, effect)
     ctx.events.created(
         "transaction",
@@ -479,17 +489,7 @@ async def refund(ctx: Context, transaction_id: int, data: RefundInput) -> Transa
         created_at=ctx.now,
         updated_at=ctx.now,
     )
-    ctx.session.add(refund_row)
-    await ctx.session.flush()
-    if document is not None and before is not None:
-        await invoices.settle_money(ctx, document, before, -amount)
-    ctx.events.created(
-        "transaction",
-        refund_row.id,
-        await event_snapshot(ctx, refund_row),
-        related=_related(refund_row),
-    )
-    return refund_row
+    return await _record_new(ctx, refund_row, document, before)
 
 
 def list_statement(ctx: Context, query: ListQuery) -> Select[Any]:
