@@ -7,9 +7,9 @@ an id in its path. Each such request must behave exactly like a request for a mi
 parameter fails `test_every_path_parameter_route_is_classified` until it is classified here.
 
 Ids in request bodies are looked up in the caller's account only: B naming A's customer,
-catalog item, coupon, tax rate, line item, invoice or transaction gets the same 400 as for an id
-that never existed (invoices.md §15, R2, AR1, E5; items.md IT6; customers.md CU9;
-transactions_payments.md TX2).
+catalog item, coupon, tax rate, line item, invoice, transaction or payment application gets the
+same 400 as for an id that never existed (invoices.md §15, R2, AR1, E5; items.md IT6;
+customers.md CU9; transactions_payments.md TX2, PY3, PY5, PY11; credit_balances.md §4).
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ import pytest
 class World:
     """A's objects (x, y: customers; cx under x, cy under y; invoice `inv` of x with lines
     `line` and `line2`; catalog item, coupon and tax rate; payment `txn` on `inv` and its
-    refund `refund`) and B's own customer and invoice."""
+    refund `refund`; Payment `payment` with its `invoice` split `pay_split` on `inv` and its
+    `credit` split `credit_split` for x; credit balance adjustment `adjustment` of x) and B's
+    own customer and invoice."""
 
     x: int
     y: int
@@ -44,6 +46,10 @@ class World:
     b_line: int = 0
     txn: int = 0
     refund: int = 0
+    payment: int = 0
+    pay_split: int = 0
+    credit_split: int = 0
+    adjustment: int = 0
 
 
 def _created(r):
@@ -93,10 +99,47 @@ def world(api, other_api):
     )
     refund = _created(api.post(f"/transactions/{txn['id']}/refunds", json={"amount": 7.25}))
     assert api.get(f"/invoices/{inv['id']}").json()["balance"] == 107.25
+    # A Payment (transactions_payments.md PY9): 50 on the invoice, 10 to x's credit balance.
+    payment = _created(
+        api.post(
+            "/payments",
+            params={"include": "applied_to"},
+            json={
+                "customer": x["id"],
+                "amount": 60,
+                "method": "check",
+                "reference": "A-1001",
+                "metadata": {"rep": "alice"},
+                "applied_to": [
+                    {"type": "invoice", "invoice": inv["id"], "amount": 50},
+                    {"type": "credit", "amount": 10},
+                ],
+            },
+        )
+    )
+    assert (payment["balance"], [s["type"] for s in payment["applied_to"]]) == (
+        0,
+        ["invoice", "credit"],
+    )
+    pay_split, credit_split = (s["id"] for s in payment["applied_to"])
+    # A credit balance adjustment (credit_balances.md): +25 for x, whose credit is now 35.
+    adjustment = _created(
+        api.post(
+            "/credit_balance_adjustments",
+            json={"customer": x["id"], "amount": 25, "notes": "A goodwill"},
+        )
+    )
+    assert api.get(f"/invoices/{inv['id']}").json()["balance"] == 57.25
+    assert api.get(f"/customers/{x['id']}").json()["credit_balance"] == 35
+    assert api.get(f"/customers/{x['id']}/balance").json()["available_credits"] == 35
     events = api.get("/events")
     assert events.status_code == 200, events.text
     a_events = [e["id"] for e in events.json()]
-    assert len(a_events) >= 5  # 2 customer.created, 2 contact.created, 1 customer.updated
+    # 2 customer.created, 2 contact.created, 1 customer.updated, payment.created and the
+    # adjustment's transaction.created (CB8), among others.
+    assert len(a_events) >= 7
+    types = {e["type"] for e in events.json()}
+    assert {"payment.created", "transaction.created"} <= types
     b = _created(other_api.post("/customers", json={"name": "B-1", "metadata": {"rep": "bob"}}))
     b_contact = _created(other_api.post(f"/customers/{b['id']}/contacts", json={"name": "B-c"}))
     b_inv = _created(
@@ -120,10 +163,24 @@ def world(api, other_api):
         b_line=b_inv["items"][0]["id"],
         txn=txn["id"],
         refund=refund["id"],
+        payment=payment["id"],
+        pay_split=pay_split,
+        credit_split=credit_split,
+        adjustment=adjustment["id"],
     )
 
 
-def state_of(client, customer_ids, contacts, invoices=(), lines=(), catalog=(), transactions=()):
+def state_of(
+    client,
+    customer_ids,
+    contacts,
+    invoices=(),
+    lines=(),
+    catalog=(),
+    transactions=(),
+    payments=(),
+    adjustments=(),
+):
     """Everything an account can see about the given objects, to compare before/after."""
     state = {}
     for cid in customer_ids:
@@ -144,6 +201,12 @@ def state_of(client, customer_ids, contacts, invoices=(), lines=(), catalog=(), 
     for tid in transactions:
         r = client.get(f"/transactions/{tid}")
         state[f"transaction {tid}"] = (r.status_code, r.json())
+    for pid in payments:
+        r = client.get(f"/payments/{pid}", params={"include": "applied_to", "expand": "customer"})
+        state[f"payment {pid}"] = (r.status_code, r.json())
+    for aid in adjustments:
+        r = client.get(f"/credit_balance_adjustments/{aid}")
+        state[f"adjustment {aid}"] = (r.status_code, r.json())
     for path in (
         "/customers",
         "/events",
@@ -152,6 +215,8 @@ def state_of(client, customer_ids, contacts, invoices=(), lines=(), catalog=(), 
         "/coupons",
         "/tax_rates",
         "/transactions",
+        "/payments",
+        "/credit_balance_adjustments",
     ):
         r = client.get(path)
         state[path] = (r.headers["X-Total-Count"], r.json())
@@ -166,7 +231,9 @@ def a_state(api, w):
         [w.inv],
         [(w.inv, w.line), (w.inv, w.line2)],
         [f"/items/{w.item}", f"/coupons/{w.coupon}", f"/tax_rates/{w.tax_rate}"],
-        [w.txn, w.refund],
+        [w.txn, w.refund, w.pay_split, w.credit_split, w.adjustment],
+        [w.payment],
+        [w.adjustment],
     )
 
 
@@ -354,6 +421,13 @@ def _transaction_get(b, w):
             b.get(f"/transactions/{w.refund}", params={"expand": "parent_transaction"}),
             transaction_missing(w.refund),
         ),
+        # A's payment splits and credit balance adjustment are transactions as well.
+        (
+            b.get(f"/transactions/{w.pay_split}", params={"expand": "payment"}),
+            transaction_missing(w.pay_split),
+        ),
+        (b.get(f"/transactions/{w.credit_split}"), transaction_missing(w.credit_split)),
+        (b.get(f"/transactions/{w.adjustment}"), transaction_missing(w.adjustment)),
     ]
 
 
@@ -371,6 +445,19 @@ def _transaction_patch(b, w):
             transaction_missing(w.txn),
         ),
         (b.patch(f"/transactions/{w.refund}", json={"notes": "x"}), transaction_missing(w.refund)),
+        # TX10 would refuse these edits in A with 400; B must get the 404 instead.
+        (
+            b.patch(f"/transactions/{w.pay_split}", json={"amount": 1}),
+            transaction_missing(w.pay_split),
+        ),
+        (
+            b.patch(f"/transactions/{w.credit_split}", json={"notes": "x"}),
+            transaction_missing(w.credit_split),
+        ),
+        (
+            b.patch(f"/transactions/{w.adjustment}", json={"amount": -1}),
+            transaction_missing(w.adjustment),
+        ),
     ]
 
 
@@ -378,6 +465,9 @@ def _transaction_delete(b, w):
     return [
         (b.delete(f"/transactions/{w.refund}"), transaction_missing(w.refund)),
         (b.delete(f"/transactions/{w.txn}"), transaction_missing(w.txn)),
+        (b.delete(f"/transactions/{w.pay_split}"), transaction_missing(w.pay_split)),
+        (b.delete(f"/transactions/{w.credit_split}"), transaction_missing(w.credit_split)),
+        (b.delete(f"/transactions/{w.adjustment}"), transaction_missing(w.adjustment)),
     ]
 
 
@@ -394,6 +484,98 @@ def _transaction_refund(b, w):
             b.post(f"/transactions/{w.refund}/refunds", json={"amount": 1}),
             transaction_missing(w.refund),
         ),
+        # Payment-owned transactions are not refundable in A (PY19); B sees only a 404.
+        (
+            b.post(f"/transactions/{w.pay_split}/refunds", json={"amount": 1}),
+            transaction_missing(w.pay_split),
+        ),
+        (
+            b.post(f"/transactions/{w.adjustment}/refunds", json={"amount": 1}),
+            transaction_missing(w.adjustment),
+        ),
+    ]
+
+
+def payment_missing(pid):
+    return f"Payment was not found: {pid}"
+
+
+def _payment_get(b, w):
+    return [
+        (b.get(f"/payments/{w.payment}"), payment_missing(w.payment)),
+        (
+            b.get(f"/payments/{w.payment}", params={"include": "applied_to"}),
+            payment_missing(w.payment),
+        ),
+        (
+            b.get(f"/payments/{w.payment}", params={"include": "applied_to", "expand": "customer"}),
+            payment_missing(w.payment),
+        ),
+    ]
+
+
+def _payment_patch(b, w):
+    p = f"/payments/{w.payment}"
+    missing = payment_missing(w.payment)
+    return [
+        (b.patch(p, json={"notes": "Hacked"}), missing),
+        (b.patch(p, data={"metadata[rep]": "bob"}), missing),
+        (b.patch(p, json={"amount": 1000}), missing),
+        (b.patch(p, json={"method": "cash", "reference": "B-1"}), missing),
+        # PY11/PY13: unapplying or moving the payment to B's customer.
+        (b.patch(p, json={"applied_to": []}), missing),
+        (b.patch(p, json={"customer": w.b_customer}), missing),
+        (
+            b.patch(
+                p,
+                json={
+                    "applied_to": [
+                        {"id": w.pay_split, "type": "invoice", "invoice": w.inv, "amount": 1}
+                    ]
+                },
+            ),
+            missing,
+        ),
+        (
+            b.patch(
+                p,
+                params={"include": "applied_to"},
+                json={"applied_to": [{"type": "invoice", "invoice": w.b_invoice, "amount": 1}]},
+            ),
+            missing,
+        ),
+    ]
+
+
+def _payment_delete(b, w):
+    return [(b.delete(f"/payments/{w.payment}"), payment_missing(w.payment))]
+
+
+def adjustment_missing(aid):
+    return f"Credit balance adjustment was not found: {aid}"
+
+
+def _adjustment_get(b, w):
+    return [
+        (b.get(f"/credit_balance_adjustments/{w.adjustment}"), adjustment_missing(w.adjustment))
+    ]
+
+
+def _adjustment_patch(b, w):
+    p = f"/credit_balance_adjustments/{w.adjustment}"
+    missing = adjustment_missing(w.adjustment)
+    return [
+        (b.patch(p, json={"amount": 1000}), missing),
+        (b.patch(p, json={"notes": "Hacked"}), missing),
+        (b.patch(p, data={"amount": "-25"}), missing),
+        (b.patch(p, json={"date": 1}), missing),
+        (b.patch(p, json={"customer": w.b_customer}), missing),
+    ]
+
+
+def _adjustment_delete(b, w):
+    return [
+        (b.delete(f"/credit_balance_adjustments/{w.adjustment}"), adjustment_missing(w.adjustment))
     ]
 
 
@@ -446,6 +628,12 @@ CROSS_TENANT = {
     ("PATCH", "/transactions/{}"): _transaction_patch,
     ("DELETE", "/transactions/{}"): _transaction_delete,
     ("POST", "/transactions/{}/refunds"): _transaction_refund,
+    ("GET", "/payments/{}"): _payment_get,
+    ("PATCH", "/payments/{}"): _payment_patch,
+    ("DELETE", "/payments/{}"): _payment_delete,
+    ("GET", "/credit_balance_adjustments/{}"): _adjustment_get,
+    ("PATCH", "/credit_balance_adjustments/{}"): _adjustment_patch,
+    ("DELETE", "/credit_balance_adjustments/{}"): _adjustment_delete,
     **_catalog_routes("/items", "item", "Item"),
     **_catalog_routes("/catalog_items", "item", "Item"),
     **_catalog_routes("/coupons", "coupon", "Coupon"),
@@ -538,6 +726,10 @@ def test_c2_9_foreign_id_answers_like_missing_id(api, other_api, world, route):
         b_line=world.b_line,
         txn=10**12 + 9,
         refund=10**12 + 10,
+        payment=10**12 + 11,
+        pay_split=10**12 + 12,
+        credit_split=10**12 + 13,
+        adjustment=10**12 + 14,
     )
     foreign = CROSS_TENANT[route](other_api, world)
     absent = CROSS_TENANT[route](other_api, missing)
@@ -831,7 +1023,7 @@ def test_transaction_body_references_to_another_account_are_no_such_x(api, other
         )
     assert a_state(api, w) == a_before
     assert b_state(other_api, w) == b_before
-    assert api.get(f"/invoices/{w.inv}").json()["balance"] == 107.25
+    assert api.get(f"/invoices/{w.inv}").json()["balance"] == 57.25
 
 
 def test_b_transaction_lists_show_nothing_of_a(api, other_api, world):
@@ -872,8 +1064,320 @@ def test_b_transaction_lists_show_nothing_of_a(api, other_api, world):
     assert r.json() == []
     # A's view, for contrast.
     r = api.get("/transactions")
-    assert [t["id"] for t in r.json()] == [w.txn, w.refund]
+    assert [t["id"] for t in r.json()] == [
+        w.txn,
+        w.refund,
+        w.pay_split,
+        w.credit_split,
+        w.adjustment,
+    ]
     assert other_api.get(f"/invoices/{w.b_invoice}").json()["balance"] == 7 - 37.25
+
+
+# Ids no account has used (every sequence is far below), for "exactly like a missing id".
+NEVER_CUSTOMER = 10**12 + 1
+NEVER_INVOICE = 10**12 + 6
+NEVER_SPLIT = 10**12 + 12
+
+
+def _form(value, prefix=""):
+    """A nested JSON body as the bracketed form fields curl sends (README C3.2)."""
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return {prefix: str(value)}
+    fields = {}
+    for key, item in items:
+        fields.update(_form(item, f"{prefix}[{key}]" if prefix else str(key)))
+    return fields
+
+
+def _b_error(b, method, path, body, param, message, *, form=False):
+    sent = {"data": _form(body)} if form else {"json": body}
+    r = b.request(method, path, **sent)
+    assert r.status_code == 400, (method, path, body, form, r.text)
+    assert r.json() == {"type": "invalid_request", "message": message, "param": param}, (
+        method,
+        path,
+        body,
+        form,
+    )
+
+
+def test_payment_body_references_to_another_account_are_no_such_x(api, other_api, world):
+    """PY3 / PY5 / PY11 / credit_balances.md §4 / C2.9: B's payments and credit balance
+    adjustments naming A's invoice, customer or payment application get exactly the 400 of an
+    id that never existed; nothing changes in A (invoice balance, credit) or in B."""
+    w = world
+    # B's own applied payment: 5 of its 7 invoice.
+    r = other_api.post(
+        "/payments",
+        params={"include": "applied_to"},
+        json={
+            "customer": w.b_customer,
+            "amount": 5,
+            "applied_to": [{"type": "invoice", "invoice": w.b_invoice, "amount": 5}],
+        },
+    )
+    assert r.status_code == 201, r.text
+    b_payment = r.json()["id"]
+    (b_split,) = (s["id"] for s in r.json()["applied_to"])
+    r = other_api.post("/credit_balance_adjustments", json={"customer": w.b_customer, "amount": 4})
+    assert r.status_code == 201, r.text
+    b_adjustment = r.json()["id"]
+
+    def b_everything():
+        return state_of(
+            other_api,
+            [w.b_customer],
+            [(w.b_customer, w.b_contact)],
+            [w.b_invoice],
+            [(w.b_invoice, w.b_line)],
+            transactions=[b_split, b_adjustment],
+            payments=[b_payment],
+            adjustments=[b_adjustment],
+        )
+
+    a_before = a_state(api, w)
+    b_before = b_everything()
+    b = other_api
+    own = {"customer": w.b_customer}
+    for form in (False, True):
+        for invoice in (w.inv, NEVER_INVOICE):
+            missing = f"Could not find invoice: {invoice}"
+            for body in (
+                # PY3: no customer, so A's invoice would name the payer.
+                {"amount": 5, "applied_to": [{"type": "invoice", "invoice": invoice, "amount": 5}]},
+                {
+                    **own,
+                    "amount": 5,
+                    "applied_to": [{"type": "invoice", "invoice": invoice, "amount": 5}],
+                },
+                # After one of B's own invoice splits.
+                {
+                    **own,
+                    "amount": 5,
+                    "applied_to": [
+                        {"type": "invoice", "invoice": w.b_invoice, "amount": 2},
+                        {"type": "invoice", "invoice": invoice, "amount": 3},
+                    ],
+                },
+                # Spending credit on A's invoice (CB6).
+                {
+                    **own,
+                    "amount": 0,
+                    "applied_to": [
+                        {
+                            "type": "applied_credit",
+                            "document_type": "invoice",
+                            "invoice": invoice,
+                            "amount": 5,
+                        }
+                    ],
+                },
+            ):
+                _b_error(b, "POST", "/payments", body, "applied_to", missing, form=form)
+            # PATCH of B's own payment moving its money onto A's invoice (PY11).
+            _b_error(
+                b,
+                "PATCH",
+                f"/payments/{b_payment}",
+                {"applied_to": [{"type": "invoice", "invoice": invoice, "amount": 5}]},
+                "applied_to",
+                missing,
+                form=form,
+            )
+        for customer in (w.x, NEVER_CUSTOMER):
+            missing = f"No such customer: {customer}"
+            for body in (
+                {"customer": customer, "amount": 5},
+                {
+                    "customer": customer,
+                    "amount": 5,
+                    "applied_to": [{"type": "credit", "amount": 5}],
+                },
+                {
+                    "customer": customer,
+                    "amount": 5,
+                    "applied_to": [{"type": "invoice", "invoice": w.b_invoice, "amount": 5}],
+                },
+            ):
+                _b_error(b, "POST", "/payments", body, "customer", missing, form=form)
+            for amount in (5, -5):
+                _b_error(
+                    b,
+                    "POST",
+                    "/credit_balance_adjustments",
+                    {"customer": customer, "amount": amount},
+                    "customer",
+                    missing,
+                    form=form,
+                )
+            _b_error(
+                b,
+                "PATCH",
+                f"/payments/{b_payment}",
+                {"customer": customer},
+                "customer",
+                missing,
+                form=form,
+            )
+        # PY11: a split `id` of A's payment is no application of B's payment.
+        for split in (w.pay_split, w.credit_split, NEVER_SPLIT):
+            missing = f"No such payment application: {split}"
+            for entry in (
+                {"id": split, "type": "invoice", "invoice": w.b_invoice, "amount": 5},
+                {"id": split, "type": "credit", "amount": 5},
+            ):
+                _b_error(
+                    b,
+                    "PATCH",
+                    f"/payments/{b_payment}",
+                    {"applied_to": [entry]},
+                    "applied_to",
+                    missing,
+                    form=form,
+                )
+        # A's split id together with A's invoice: whichever is refused first, the answer is
+        # the one for a never-used split id with a never-used invoice.
+        answers = []
+        for split, invoice in ((w.pay_split, w.inv), (NEVER_SPLIT, NEVER_INVOICE)):
+            entry = {"id": split, "type": "invoice", "invoice": invoice, "amount": 5}
+            body = {"applied_to": [entry]}
+            if form:
+                r = b.patch(f"/payments/{b_payment}", data=_form(body))
+            else:
+                r = b.patch(f"/payments/{b_payment}", json=body)
+            assert r.status_code == 400, r.text
+            answer = r.json()
+            kinds = {
+                f"No such payment application: {split}": "split",
+                f"Could not find invoice: {invoice}": "invoice",
+            }
+            assert answer["message"] in kinds, answer
+            answers.append({**answer, "message": kinds[answer["message"]]})
+        assert answers[0] == answers[1]
+        assert answers[0]["param"] == "applied_to"
+    # credit_balances.md §2: `customer` is create-only, so naming A's customer on PATCH of
+    # B's adjustment is ignored and changes nothing (no event either: compared below).
+    r = b.patch(f"/credit_balance_adjustments/{b_adjustment}", json={"customer": w.x})
+    assert r.status_code == 200, r.text
+    assert (r.json()["customer"], r.json()["amount"]) == (w.b_customer, 4)
+
+    assert a_state(api, w) == a_before
+    assert b_everything() == b_before
+    assert api.get(f"/invoices/{w.inv}").json()["balance"] == 57.25
+    assert api.get(f"/customers/{w.x}").json()["credit_balance"] == 35
+    assert b.get(f"/invoices/{w.b_invoice}").json()["balance"] == 2
+    assert b.get(f"/customers/{w.b_customer}").json()["credit_balance"] == 4
+
+
+def test_b_payment_and_adjustment_lists_show_nothing_of_a(api, other_api, world):
+    """PY18 / credit_balances.md §1 / C2.9: B's GET /payments and GET /credit_balance_adjustments
+    never list A's objects, whatever the filter, include or expand."""
+    w = world
+    payments, adjustments = "/payments", "/credit_balance_adjustments"
+
+    def ids(path, **params):
+        r = other_api.get(path, params=params)
+        assert r.status_code == 200, (path, params, r.text)
+        return [o["id"] for o in r.json()], int(r.headers["X-Total-Count"])
+
+    everything = {"include": "applied_to", "expand": "customer"}
+    for params in (
+        {},
+        {"include": "applied_to"},
+        {"expand": "customer"},
+        everything,
+        {"filter[customer]": w.x},
+        {"filter[customer]": w.x, **everything},
+        {"filter[id]": w.payment},
+        {"metadata[rep]": "alice"},
+        {"filter[reference]": "A-1001"},
+        {"filter[method]": "check"},
+        {"filter[amount]": "60"},
+        {"filter[applied]": "1"},
+        {"filter[voided]": "0"},
+    ):
+        assert ids(payments, **params) == ([], 0), params
+    for params in (
+        {},
+        {"filter[customer]": w.x},
+        {"filter[id]": w.adjustment},
+        {"filter[id]": w.credit_split},
+        {"filter[currency]": "usd"},
+        {"sort": "amount desc"},
+    ):
+        assert ids(adjustments, **params) == ([], 0), params
+
+    # B's own payment with A's amount, method, reference and metadata: 7 on B's invoice and 53
+    # to B's credit; and B's own adjustment of A's amount.
+    r = other_api.post(
+        payments,
+        json={
+            "customer": w.b_customer,
+            "amount": 60,
+            "method": "check",
+            "reference": "A-1001",
+            "metadata": {"rep": "alice"},
+            "applied_to": [
+                {"type": "invoice", "invoice": w.b_invoice, "amount": 7},
+                {"type": "credit", "amount": 53},
+            ],
+        },
+    )
+    assert r.status_code == 201, r.text
+    mine = r.json()["id"]
+    r = other_api.post(adjustments, json={"customer": w.b_customer, "amount": 25})
+    assert r.status_code == 201, r.text
+    my_adjustment = r.json()["id"]
+
+    assert ids(payments) == ([mine], 1)
+    r = other_api.get(payments, params=everything)
+    (listed,) = r.json()
+    assert listed["customer"]["id"] == w.b_customer
+    assert listed["customer"]["name"] == "B-1"
+    assert listed["customer"]["credit_balance"] == 78  # 53 + 25: none of A's 35
+    splits = [(s["type"], s.get("invoice"), s["amount"]) for s in listed["applied_to"]]
+    assert splits == [("invoice", w.b_invoice, 7), ("credit", None, 53)]
+    assert not {s["id"] for s in listed["applied_to"]} & {w.pay_split, w.credit_split}
+    assert ids(payments, **{"filter[customer]": w.x, **everything}) == ([], 0)
+    assert ids(payments, **{"filter[customer]": w.b_customer}) == ([mine], 1)
+    assert ids(payments, **{"filter[id]": w.payment}) == ([], 0)
+    assert ids(payments, **{"metadata[rep]": "alice"}) == ([mine], 1)
+    assert ids(payments, **{"filter[reference]": "A-1001"}) == ([mine], 1)
+    assert ids(payments, **{"filter[amount]": "60"}) == ([mine], 1)
+    assert ids(payments, sort="amount asc", per_page=1, page=2) == ([], 1)
+
+    assert ids(adjustments) == ([my_adjustment], 1)
+    assert ids(adjustments, **{"filter[customer]": w.x}) == ([], 0)
+    assert ids(adjustments, **{"filter[customer]": w.b_customer}) == ([my_adjustment], 1)
+    assert ids(adjustments, **{"filter[id]": w.adjustment}) == ([], 0)
+    assert ids(adjustments, sort="amount desc", per_page=1, page=2) == ([], 1)
+
+    # B's events concern B's payment and adjustment only (EV1).
+    assert ids("/events", related_to=f"customer,{w.x}") == ([], 0)
+    assert ids("/events", related_to=f"invoice,{w.inv}") == ([], 0)
+    created, _ = ids("/events", **{"filter[type]": "payment.created"})
+    assert len(created) == 1
+    event = other_api.get(f"/events/{created[0]}").json()
+    assert event["data"]["object"]["id"] == mine
+    # CB8: the adjustment's transaction.created; payment splits record none.
+    created, _ = ids("/events", **{"filter[type]": "transaction.created"})
+    assert len(created) == 1
+    event = other_api.get(f"/events/{created[0]}").json()
+    assert event["data"]["object"]["id"] == my_adjustment
+    assert api.get(f"/customers/{w.x}").json()["credit_balance"] == 35
+    assert other_api.get(f"/customers/{w.b_customer}/balance").json()["available_credits"] == 78
+
+    # A's view, for contrast: the same queries find A's objects only.
+    r = api.get(payments, params={"filter[customer]": w.x, **everything})
+    assert [p["id"] for p in r.json()] == [w.payment]
+    assert [s["id"] for s in r.json()[0]["applied_to"]] == [w.pay_split, w.credit_split]
+    r = api.get(adjustments)
+    assert [(a["id"], a["customer"], a["amount"]) for a in r.json()] == [(w.adjustment, w.x, 25)]
 
 
 def test_b_may_reuse_a_string_ids(api, other_api, world):

@@ -2,10 +2,10 @@
 TP-6) and their money effects on invoices (invoices.md R12-R14, R21, S5, V2, DEL1, U2),
 customers (customers.md CU14, CB2) and events (events_webhooks.md EV2-EV9).
 
-Not implemented yet, by decision, until credit balances, credit notes, estimates and payments
-exist: `type=adjustment` (400 param `type`), `credit_note` / `estimate` references (400
-`No such credit note: X` / `No such estimate: X`), Payments (Part B, so TX10 cannot be reached),
-PDF receipts and receipt emails. Those rows are tested only for what the server answers today.
+Not implemented yet, by decision, until credit notes and estimates exist: `credit_note` /
+`estimate` references (400 `No such credit note: X` / `No such estimate: X`), PDF receipts and
+receipt emails. Adjustments and the credit ledger are tested in tests/test_credit_balances.py,
+payments (Part B, TX10) in tests/test_payments.py.
 
 `amount_paid` is not part of the invoice JSON (invoices.md §2, implementation notes), so the
 examples that state it are checked in the database as minor units, and through
@@ -558,9 +558,15 @@ def test_tx2_references_must_exist(api):
         ),
         # Credit notes and estimates do not exist yet: every id is missing.
         (
-            {"customer": c["id"], "amount": 5, "credit_note": MISSING},
+            {"customer": c["id"], "type": "adjustment", "amount": 5, "credit_note": MISSING},
             "credit_note",
             f"No such credit note: {MISSING}",
+        ),
+        # TX5: only adjustments may name a credit note.
+        (
+            {"customer": c["id"], "amount": 5, "credit_note": MISSING},
+            "credit_note",
+            "Only adjustments can be applied to credit notes.",
         ),
         (
             {"customer": c["id"], "amount": 5, "estimate": MISSING},
@@ -575,11 +581,11 @@ def test_tx2_references_must_exist(api):
     assert_error(
         api.post("/transactions", data={"customer": "abc", "amount": "5"}), 400, "customer"
     )
-    # Adjustments wait for credit balances (decision): refused, param type.
+    # Decision: an adjustment on an invoice needs a credit note (TX5/TX6).
     assert_error(
-        api.post("/transactions", json={"customer": c["id"], "type": "adjustment", "amount": -20}),
+        api.post("/transactions", json={"invoice": iid, "type": "adjustment", "amount": -20}),
         400,
-        "type",
+        "invoice",
     )
     assert_error(
         api.post("/transactions", json={"invoice": iid, "type": "gift", "amount": 5}), 400, "type"
@@ -744,7 +750,6 @@ def test_tx6_refund_transaction_subtracts_from_the_invoice(api, db_url):
         "check",
         "cash",
         "other",
-        "balance",
         "venmo_2",
         "x" * 32,
     ],
@@ -752,6 +757,20 @@ def test_tx6_refund_transaction_subtracts_from_the_invoice(api, db_url):
 def test_tx4a_method_accepts_lowercase_words(api, method):
     c = customer(api)
     assert post(api, customer=c["id"], amount=1, method=method)["method"] == method
+
+
+def test_tx4a_method_balance_spends_credit(api):
+    """`balance` is the credit balance (TX4a): with no credit there is nothing to spend (CB2);
+    once the customer has credit, a `balance` payment spends it."""
+    c = customer(api)
+    assert_error(
+        api.post("/transactions", json={"customer": c["id"], "amount": 1, "method": "balance"}),
+        400,
+        "amount",
+    )
+    post(api, customer=c["id"], type="adjustment", amount=-5)  # TX5: 5 of credit
+    assert post(api, customer=c["id"], amount=1, method="balance")["method"] == "balance"
+    assert api.get(f"/customers/{c['id']}").json()["credit_balance"] == 4
 
 
 def test_tx4a_method_pattern(api):

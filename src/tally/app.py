@@ -13,6 +13,7 @@ from tally.clock import Clock
 from tally.config import Settings
 from tally.contacts.router import router as contacts_router
 from tally.coupons.router import router as coupons_router
+from tally.credit_balances.router import router as credit_balances_router
 from tally.customers.router import router as customers_router
 from tally.db import Database
 from tally.events.router import router as events_router
@@ -26,6 +27,7 @@ from tally.invoices.router import router as invoices_router
 from tally.items.router import router as items_router
 from tally.jsonenc import dumps
 from tally.migrate import check_schema
+from tally.payments.router import router as payments_router
 from tally.tax_rates.router import router as tax_rates_router
 from tally.testhooks.router import router as test_router
 from tally.transactions.router import router as transactions_router
@@ -73,6 +75,8 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.include_router(tax_rates_router)
     app.include_router(invoices_router)
     app.include_router(transactions_router)
+    app.include_router(payments_router)
+    app.include_router(credit_balances_router)
     if settings.test_mode:
         app.include_router(test_router)
 

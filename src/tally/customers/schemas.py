@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
@@ -143,7 +144,9 @@ def customer_json(
     public_base_url: str,
     account_identifier: str,
     tax_rates: Mapping[str, dict[str, Any]] | None = None,
+    credit_balance: Decimal = Decimal(0),
 ) -> dict[str, Any]:
+    """`credit_balance` is in the customer's default currency (credit_balances.md CB3)."""
     rates = tax_rates or {}
     return {
         "id": customer.id,
@@ -191,8 +194,7 @@ def customer_json(
         "ach_gateway": customer.ach_gateway,
         "cc_gateway": customer.cc_gateway,
         "active": customer.active,
-        # The credit ledger arrives with credit_balances.md; until then no credit exists.
-        "credit_balance": 0,
+        "credit_balance": credit_balance,
         "metadata": dict(customer.metadata_),
         "created_at": customer.created_at,
         "updated_at": customer.updated_at,

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select, 
 from sqlalchemy.exc import IntegrityError
 
 from tally.context import Context
+from tally.credit_balances import ledger
 from tally.customers import repository
 from tally.customers.schemas import CustomerInput, customer_json
 from tally.domain import customers as rules
@@ -31,7 +32,7 @@ from tally.http.listing import (
 )
 from tally.invoices.repository import open_condition, status_expression
 from tally.locks import lock_account_scope
-from tally.models import Customer, Invoice, Transaction
+from tally.models import Customer, Invoice, Payment, Transaction
 from tally.numbering import allocate_number, flush_numbered
 from tally.tax_rates.repository import live_tax_rates
 from tally.tax_rates.schemas import tax_rate_json
@@ -105,8 +106,15 @@ async def render(ctx: Context, customers: Sequence[Customer]) -> list[dict[str, 
     if ids:
         found = await live_tax_rates(ctx.session, ctx.account_id, ids)
         rates = {key: tax_rate_json(rate) for key, rate in found.items()}
+    credits = await ledger.balances(ctx, customers)
     return [
-        customer_json(customer, ctx.public_base_url, ctx.account.identifier, rates)
+        customer_json(
+            customer,
+            ctx.public_base_url,
+            ctx.account.identifier,
+            rates,
+            from_minor(credits[customer.id], exponent(ledger.default_currency(ctx, customer))),
+        )
         for customer in customers
     ]
 
@@ -275,13 +283,16 @@ async def delete_customer(ctx: Context, customer_id: int) -> None:
     # FOR UPDATE waits for any invoice being created for this customer (it holds KEY SHARE),
     # so the check below sees it.
     customer = await repository.get(ctx.session, ctx.account_id, customer_id, lock="update")
-    # CU14: documents block deletion (credit notes, estimates, payments and subscriptions
+    # CU14: documents block deletion (credit notes, estimates and subscriptions
     # join this check when those resources arrive).
     has_documents = await ctx.session.scalar(
         select(
             exists().where(Invoice.account_id == ctx.account_id, Invoice.customer_id == customer.id)
             | exists().where(
                 Transaction.account_id == ctx.account_id, Transaction.customer_id == customer.id
+            )
+            | exists().where(
+                Payment.account_id == ctx.account_id, Payment.customer_id == customer.id
             )
         )
     )
@@ -317,7 +328,9 @@ async def _stop_autopay_invoices(ctx: Context, customer: Customer) -> None:
     await stop_autopay(ctx, customer.id)
 
 
-def _special_conditions(query: ListQuery, now: int) -> list[ColumnElement[bool]]:
+def _special_conditions(
+    query: ListQuery, now: int, account_currency: str
+) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     payment_source = parse_bool(query.param("payment_source"))
     if payment_source is True:
@@ -336,9 +349,10 @@ def _special_conditions(query: ListQuery, now: int) -> list[ColumnElement[bool]]
             Invoice.account_id == C.account_id, Invoice.customer_id == C.id, open_condition(now)
         )
         conditions.append(owing if open_balance else ~owing)
-    # balance=1 asks for a positive credit balance; no credits exist until credit_balances.md.
-    if parse_bool(query.param("balance")) is True:
-        conditions.append(false())
+    has_credit = parse_bool(query.param("balance"))  # credit balance > 0, or = 0
+    if has_credit is not None:
+        credit = ledger.credit_of_customer(account_currency)
+        conditions.append(credit > 0 if has_credit else credit == 0)
     return conditions or [true()]
 
 
@@ -346,7 +360,7 @@ def list_statement(ctx: Context, query: ListQuery) -> Select[Any]:
     statement = select(Customer).where(Customer.account_id == ctx.account_id)
     statement = statement.where(*filter_conditions(query.filters, FILTERS))
     statement = statement.where(*metadata_conditions(Customer.metadata_, query.metadata))
-    statement = statement.where(*_special_conditions(query, ctx.now))
+    statement = statement.where(*_special_conditions(query, ctx.now, ctx.account.currency))
     statement = statement.where(*updated_conditions(query, Customer.updated_at))
     return statement
 
@@ -403,8 +417,11 @@ async def balance(ctx: Context, customer_id: int, currency: str | None) -> dict[
         "total_outstanding": from_minor(int(outstanding or 0), exp),
         "due_now": from_minor(int(due_now or 0), exp),
         "past_due": bool(past_due),
-        # Credit notes and the credit ledger arrive with their own issues.
+        # Credit notes arrive with their own issue.
         "open_credit_notes": zero,
-        "available_credits": zero,
-        "history": [],
+        "available_credits": from_minor(await ledger.balance(ctx, customer.id, chosen), exp),
+        "history": [
+            {"timestamp": point.date, "currency": chosen, "balance": from_minor(point.balance, exp)}
+            for point in await ledger.history(ctx, customer.id, chosen)
+        ],
     }

@@ -67,3 +67,15 @@ def from_minor(minor: int, exp: int) -> Decimal:
 def multiply(a: Decimal, b: Decimal) -> Decimal:
     with localcontext(MONEY_CONTEXT):
         return a * b
+
+
+_SYMBOLS = {"usd": "$", "cad": "$", "aud": "$", "nzd": "$", "eur": "€", "gbp": "£", "jpy": "¥"}
+
+
+def format_money(minor: int, currency: str) -> str:
+    """An amount as people read it in messages: `$2,100.00`, `-$10.00`, `CHF 5.00`."""
+    exp = exponent(currency)
+    digits = f"{abs(from_minor(minor, exp)):,.{exp}f}"
+    symbol = _SYMBOLS.get(currency.lower())
+    text = f"{symbol}{digits}" if symbol else f"{currency.upper()} {digits}"
+    return f"-{text}" if minor < 0 else text

@@ -7,7 +7,13 @@ from sqlalchemy import ColumnElement, select
 from tally.context import Context
 from tally.domain.errors import InvalidRequest, NotFound
 from tally.domain.event_types import FROM_ACTORS, OBJECT_ALIASES, OBJECT_NAMES
-from tally.http.listing import FilterField, ListQuery, fetch_page, filter_conditions
+from tally.http.listing import (
+    FilterField,
+    ListQuery,
+    date_range_conditions,
+    fetch_page,
+    filter_conditions,
+)
 from tally.models import Event, EventAssociation
 
 FILTERS: dict[str, FilterField] = {
@@ -49,10 +55,7 @@ def _conditions(ctx: Context, query: ListQuery) -> list[ColumnElement[bool]]:
             conditions.append(Event.user_id == FROM_ACTORS[actor])
         else:
             raise InvalidRequest(f"Invalid value for `from`: {actor}")
-    if (start := query.timestamp_param("start_date")) is not None:
-        conditions.append(Event.timestamp >= start)
-    if (end := query.timestamp_param("end_date")) is not None:
-        conditions.append(Event.timestamp <= end)
+    conditions.extend(date_range_conditions(query, Event.timestamp))
     return conditions
 
 

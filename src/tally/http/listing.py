@@ -215,6 +215,16 @@ def updated_conditions(query: ListQuery, column: InstrumentedAttribute[Any]) -> 
     return conditions
 
 
+def date_range_conditions(query: ListQuery, column: InstrumentedAttribute[Any]) -> list[Any]:
+    """`start_date` and `end_date` on a document's date, both inclusive."""
+    conditions: list[Any] = []
+    if (start := query.timestamp_param("start_date")) is not None:
+        conditions.append(column >= start)
+    if (end := query.timestamp_param("end_date")) is not None:
+        conditions.append(column <= end)
+    return conditions
+
+
 def money_filter(
     name: str,
     raw: object,

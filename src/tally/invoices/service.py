@@ -671,6 +671,7 @@ async def create(ctx: Context, data: InvoiceInput) -> Document:
             related=related,
             event_type="invoice.paid",
         )
+    await _auto_apply_credits(ctx, document)
     return document
 
 
@@ -810,7 +811,23 @@ async def update(ctx: Context, invoice_id: int, data: InvoiceInput) -> Document:
         closed_sent="closed" in sent,
         number_sent="number" in sent,
     )
+    if before["draft"]:
+        await _auto_apply_credits(ctx, document)
     return document
+
+
+async def _auto_apply_credits(ctx: Context, document: Document) -> None:
+    """CB7: with `auto_apply_credits` on, an invoice issued unpaid spends the customer's
+    credit at once (an `applied_credit` payment of what the credit covers)."""
+    invoice = document.invoice
+    if not ctx.account.auto_apply_credits or invoice.draft or invoice.voided:
+        return
+    if invoice.paid or invoice.closed or invoice.balance <= 0:
+        return
+    # NOTE: imported here because payments.service applies money through this module.
+    from tally.payments.service import apply_credit
+
+    await apply_credit(ctx, invoice)
 
 
 async def retrieve(ctx: Context, invoice_id: int) -> Document:
@@ -1031,6 +1048,13 @@ async def stop_autopay(ctx: Context, customer_id: int) -> None:
 
 
 # ---------------------------------------------------------------------------- money in
+
+
+async def peek(ctx: Context, invoice_id: int) -> Invoice | None:
+    """The invoice row alone, unlocked: for choosing what to lock, never for changing it."""
+    return await ctx.session.scalar(
+        select(Invoice).where(Invoice.account_id == ctx.account_id, Invoice.id == invoice_id)
+    )
 
 
 async def lock_for_money(

@@ -7,6 +7,7 @@ from tally.models.customer import Contact, Customer
 from tally.models.event import Event, EventAssociation
 from tally.models.idempotency import IdempotentRequest
 from tally.models.invoice import AppliedRate, Invoice, LineItem
+from tally.models.payment import Payment
 from tally.models.transaction import Transaction
 
 # SQLite reuses the highest rowid after that row is deleted unless the table is declared
@@ -31,6 +32,7 @@ __all__ = [
     "IdempotentRequest",
     "Invoice",
     "LineItem",
+    "Payment",
     "Sequence",
     "TaxRate",
     "Transaction",

@@ -16,9 +16,11 @@ class Transaction(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="RESTRICT"))
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="RESTRICT"))
-    # Credit notes, estimates and payments arrive with their own issues.
+    # Credit notes and estimates arrive with their own issues.
     credit_note_id: Mapped[int | None] = mapped_column(BigInteger)
     estimate_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The payment whose split this is (TX10). Payments are voided, never deleted, so the
+    # reference cannot dangle; no foreign key keeps the 0003 table as it was.
     payment_id: Mapped[int | None] = mapped_column(BigInteger)
     parent_transaction_id: Mapped[int | None] = mapped_column(
         ForeignKey("transactions.id", ondelete="CASCADE")
@@ -30,7 +32,8 @@ class Transaction(Base):
     gateway: Mapped[str | None] = mapped_column(String(64))
     gateway_id: Mapped[str | None] = mapped_column(String(255))
     currency: Mapped[str] = mapped_column(String(3))
-    amount: Mapped[int] = mapped_column(BigInteger)  # minor units, always positive
+    # Minor units. Positive, except adjustments: negative credits the customer (TX5).
+    amount: Mapped[int] = mapped_column(BigInteger)
     notes: Mapped[str | None] = mapped_column(Text)
     failure_reason: Mapped[str | None] = mapped_column(String(255))
     metadata_: Mapped[dict[str, str]] = mapped_column("metadata", JsonType, default=dict)
@@ -44,5 +47,8 @@ class Transaction(Base):
         Index(None, "account_id", "customer_id"),
         Index(None, "invoice_id", "status"),
         Index(None, "parent_transaction_id"),
+        Index(None, "payment_id"),
+        # The credit ledger (credit_balances.md CB1) of one customer, in time order.
+        Index(None, "customer_id", "currency", "date"),
         Index(None, "account_id", "updated_at"),
     )

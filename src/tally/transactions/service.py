@@ -9,17 +9,20 @@ from typing import Any
 from sqlalchemy import Select, delete, func, select
 
 from tally.context import Context
+from tally.credit_balances import ledger
 from tally.customers import repository as customers
 from tally.customers import service as customer_service
 from tally.domain import customers as customer_rules
 from tally.domain import transactions as rules
 from tally.domain.coerce import fits_int
+from tally.domain.credit_ledger import BALANCE, credit_effect
 from tally.domain.errors import InvalidRequest, NotFound
 from tally.domain.metadata import normalize_metadata
 from tally.domain.money import exponent, to_minor
 from tally.http.listing import (
     FilterField,
     ListQuery,
+    date_range_conditions,
     fetch_page,
     filter_conditions,
     metadata_conditions,
@@ -29,7 +32,8 @@ from tally.http.listing import (
 )
 from tally.invoices import service as invoices
 from tally.invoices.document import Document
-from tally.models import Customer, Transaction
+from tally.models import Customer, Payment, Transaction
+from tally.payments.schemas import payment_pdf_url
 from tally.transactions.schemas import (
     RefundInput,
     TransactionInput,
@@ -59,17 +63,46 @@ FILTERS: dict[str, FilterField] = {
 # TX9: what a gateway-processed charge may still change.
 CHARGE_MUTABLE = frozenset({"status", "notes", "metadata"})
 PAYMENT_OWNED = "You cannot edit a transaction with an associated payment."
+# PY19: a keyed payment is refunded by reducing its split or voiding the payment.
+PAYMENT_OWNED_REFUND = (
+    "A transaction with an associated payment is refunded through its payment: reduce its "
+    "`applied_to` or void the payment."
+)
+
+
+def moves_credit(transaction: Transaction) -> bool:
+    """Whether the transaction belongs to its customer's credit ledger (CB1)."""
+    return bool(
+        credit_effect(
+            transaction.type,
+            transaction.method,
+            "succeeded",
+            transaction.amount,
+            on_invoice=transaction.invoice_id is not None,
+        )
+    )
 
 
 # ---------------------------------------------------------------------------- rendering
 
 
-def _pdf_url(ctx: Context, transaction: Transaction, parent: Transaction | None) -> str | None:
-    """TX13: receipts exist for succeeded charges and payments; children use their parent's."""
+def _pdf_url(
+    ctx: Context,
+    transaction: Transaction,
+    parent: Transaction | None,
+    payments: dict[int, Payment],
+) -> str | None:
+    """TX13: receipts exist for succeeded charges and payments; a payment's split uses the
+    payment's receipt, and children use their parent's."""
     if transaction.status != "succeeded":
         return None
+    if transaction.payment_id is not None:
+        payment = payments.get(transaction.payment_id)
+        if payment is None:
+            return None
+        return payment_pdf_url(ctx.public_base_url, ctx.account.identifier, payment)
     if parent is not None:
-        return _pdf_url(ctx, parent, None)
+        return _pdf_url(ctx, parent, None, payments)
     if transaction.type in ("charge", "payment"):
         return receipt_url(ctx.public_base_url, ctx.account.identifier, transaction.client_id)
     return None
@@ -88,6 +121,13 @@ async def render(
             )
         )
         parents = {row.id: row for row in rows}
+    payment_ids = {t.payment_id for t in transactions if t.payment_id is not None}
+    payments: dict[int, Payment] = {}
+    if payment_ids:
+        found = await ctx.session.scalars(
+            select(Payment).where(Payment.account_id == ctx.account_id, Payment.id.in_(payment_ids))
+        )
+        payments = {row.id: row for row in found}
     expanded: dict[int, dict[str, Any]] = {t.id: {} for t in transactions}
     if "customer" in expand:
         by_customer = await customer_service.render_by_id(
@@ -107,12 +147,12 @@ async def render(
             parent = parents.get(t.parent_transaction_id or 0)
             if parent is not None:
                 expanded[t.id]["parent_transaction"] = transaction_json(
-                    parent, pdf_url=_pdf_url(ctx, parent, None)
+                    parent, pdf_url=_pdf_url(ctx, parent, None, payments)
                 )
     return [
         transaction_json(
             t,
-            pdf_url=_pdf_url(ctx, t, parents.get(t.parent_transaction_id or 0)),
+            pdf_url=_pdf_url(ctx, t, parents.get(t.parent_transaction_id or 0), payments),
             expanded=expanded[t.id],
         )
         for t in transactions
@@ -166,12 +206,17 @@ def _minor(amount: Any, currency: str) -> int:
 async def create(ctx: Context, data: TransactionInput) -> Transaction:
     sent = data.model_fields_set
     kind = rules.transaction_type(data.type)
-    if kind == "adjustment":
-        # NOTE: adjustments move the customer's credit balance (TX5), which arrives with
-        # credit_balances.md; refusing them is better than recording them without effect.
-        raise InvalidRequest("Adjustments are not supported until credit balances exist.", "type")
     if data.credit_note is not None:
+        if kind != "adjustment":
+            raise InvalidRequest("Only adjustments can be applied to credit notes.", "credit_note")
         raise InvalidRequest(f"No such credit note: {data.credit_note}", "credit_note")
+    if kind == "adjustment" and data.invoice is not None:
+        # Decision: an adjustment moves the credit balance (TX5) or applies a credit note to
+        # an invoice (TX6); one on an invoice without a credit note has no defined effect.
+        raise InvalidRequest(
+            "Adjustments can only be applied to an invoice together with a credit note.",
+            "invoice",
+        )
     if data.estimate is not None:
         raise InvalidRequest(f"No such estimate: {data.estimate}", "estimate")
     document: Document | None = None
@@ -218,6 +263,8 @@ async def create(ctx: Context, data: TransactionInput) -> Transaction:
             raise InvalidRequest(
                 f"No such transaction: {data.parent_transaction}", "parent_transaction"
             ) from exc
+        if parent.payment_id is not None:
+            raise InvalidRequest(PAYMENT_OWNED_REFUND, "parent_transaction")
         invoice_id = None if document is None else document.invoice.id
         if parent.customer_id != customer.id or parent.invoice_id != invoice_id:
             # Decision: a child belongs to its parent's invoice, so reversing the parent
@@ -241,7 +288,8 @@ async def create(ctx: Context, data: TransactionInput) -> Transaction:
         parent_transaction_id=None if parent is None else parent.id,
         date=data.date if data.date is not None else ctx.now,
         type=kind,
-        method=rules.method(data.method),
+        # TX5: an adjustment without an invoice is a credit balance adjustment.
+        method=BALANCE if kind == "adjustment" else rules.method(data.method),
         status=rules.status(data.status),
         gateway=data.gateway,
         gateway_id=data.gateway_id,
@@ -263,12 +311,17 @@ async def _record_new(
     document: Document | None,
     before: dict[str, Any] | None,
 ) -> Transaction:
-    """Store a new transaction, apply its effect to its (locked) invoice, record the event."""
+    """Store a new transaction, apply its effect to its (locked) invoice and to the credit
+    ledger, record the event."""
+    if moves_credit(transaction):
+        await ledger.lock(ctx, transaction.customer_id)
     ctx.session.add(transaction)
     await ctx.session.flush()
     if document is not None and before is not None:
         effect = rules.paid_effect(transaction.type, transaction.status, transaction.amount)
         await invoices.settle_money(ctx, document, before, effect)
+    if moves_credit(transaction):
+        await ledger.verify(ctx, transaction.customer_id, transaction.currency, param="amount")
     ctx.events.created(
         "transaction",
         transaction.id,
@@ -322,7 +375,7 @@ async def update(ctx: Context, transaction_id: int, data: TransactionInput) -> T
         changes["amount"] = new_amount
     if "status" in sent:
         changes["status"] = rules.status(data.status)
-    if "method" in sent:
+    if "method" in sent and transaction.type != "adjustment":  # TX5: adjustments stay `balance`
         changes["method"] = rules.method(data.method)
     if "date" in sent and data.date is not None:
         changes["date"] = data.date
@@ -343,6 +396,9 @@ async def update(ctx: Context, transaction_id: int, data: TransactionInput) -> T
                     field,
                 )  # TX9
     await _check_refund_links(ctx, transaction, changes)
+    credit_before = moves_credit(transaction)
+    if credit_before or changes.get("method") == BALANCE:
+        await ledger.lock(ctx, transaction.customer_id)
     for name, value in changes.items():
         setattr(transaction, name, value)
 
@@ -354,6 +410,8 @@ async def update(ctx: Context, transaction_id: int, data: TransactionInput) -> T
     if document is not None and before is not None:
         new_effect = rules.paid_effect(transaction.type, transaction.status, transaction.amount)
         await invoices.settle_money(ctx, document, before, new_effect - old_effect)  # TX8
+    if credit_before or moves_credit(transaction):  # CB5: judged against the whole history
+        await ledger.verify(ctx, transaction.customer_id, transaction.currency, param="amount")
     ctx.events.updated(
         "transaction",
         transaction.id,
@@ -401,6 +459,8 @@ async def _check_refund_links(
     ctx: Context, transaction: Transaction, changes: dict[str, Any]
 ) -> None:
     """An edit may not leave refunds larger than what they refund (TX12 after the fact)."""
+    if transaction.type == "adjustment":
+        return  # adjustments are signed and never refunded
     status = changes.get("status", transaction.status)
     amount = changes.get("amount", transaction.amount)
     if transaction.type == "refund" and transaction.parent_transaction_id is not None:
@@ -446,6 +506,9 @@ async def delete_transaction(ctx: Context, transaction_id: int) -> None:
     if transaction.payment_id is not None:
         raise InvalidRequest("You cannot delete a transaction with an associated payment.")
     doomed = [transaction, *await _descendants(ctx, transaction)]
+    credit = any(moves_credit(t) for t in doomed)
+    if credit:
+        await ledger.lock(ctx, transaction.customer_id)
     reverse = -sum(
         rules.paid_effect(t.type, t.status, t.amount)
         for t in doomed
@@ -461,6 +524,8 @@ async def delete_transaction(ctx: Context, transaction_id: int) -> None:
         ctx.session.expunge(row)
     if document is not None and before is not None:
         await invoices.settle_money(ctx, document, before, reverse)
+    if credit:  # CB5: a grant that was already spent cannot go
+        await ledger.verify(ctx, transaction.customer_id, transaction.currency, param="amount")
     for row, snapshot in snapshots:
         ctx.events.deleted("transaction", row.id, snapshot, related=_related(row))
 
@@ -468,6 +533,8 @@ async def delete_transaction(ctx: Context, transaction_id: int) -> None:
 async def refund(ctx: Context, transaction_id: int, data: RefundInput) -> Transaction:
     """TX12: a refund of a succeeded payment or charge, never beyond what it paid."""
     original, document, before = await _locked(ctx, transaction_id)
+    if original.payment_id is not None:
+        raise InvalidRequest(PAYMENT_OWNED_REFUND)  # PY19
     if data.amount is None:
         raise InvalidRequest("Amount is missing", "amount")
     amount = _minor(data.amount, original.currency)
@@ -505,10 +572,7 @@ def list_statement(ctx: Context, query: ListQuery) -> Select[Any]:
         statement = statement.where(
             money_filter("amount", amount, Transaction.amount, Transaction.currency)
         )
-    if (start := query.timestamp_param("start_date")) is not None:
-        statement = statement.where(Transaction.date >= start)
-    if (end := query.timestamp_param("end_date")) is not None:
-        statement = statement.where(Transaction.date <= end)
+    statement = statement.where(*date_range_conditions(query, Transaction.date))
     return statement
 
 

@@ -1,0 +1,1 @@
+"""Customer credit balances: the ledger and credit balance adjustments."""

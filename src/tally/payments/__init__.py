@@ -1,0 +1,1 @@
+"""Payments: money received, split across invoices and the credit balance."""
