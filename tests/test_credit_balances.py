@@ -18,7 +18,7 @@ import pytest
 
 from tests.support import ServerProcess, new_account
 from tests.test_customers import set_account
-from tests.test_invoices import assert_error, ok
+from tests.test_invoices import assert_error, created, ok
 from tests.test_transactions import customer, events, exact, invoice, listed, total_count
 from tests.test_transactions_concurrency import client, no_5xx, race
 
@@ -809,6 +809,71 @@ def test_example_a_outage_credit_without_auto_apply(api):
     assert invoice_balance(api, inv["id"]) == 30
     assert credit(api, c["id"]) == 0
     assert available(api, c["id"]) == 0
+
+
+def test_example_a_cb7_auto_apply_on_issue(api, account, db_url):
+    """Example A with `auto_apply_credits` on (CB7): the invoice issued for 80.00 receives an
+    `applied_credit` payment of the 50.00 of credit at once: balance 30.00, credit 0."""
+    set_account(db_url, account.id, auto_apply_credits=True)
+    c = customer(api)
+    adjust(api, c["id"], 50, date=DEC_9)
+    inv = invoice(api, c["id"], 80)
+    assert (inv["balance"], inv["paid"], inv["status"]) == (30, False, "sent")
+    assert credit(api, c["id"]) == 0
+    payments = exact(api.get("/payments", params={"include": "applied_to"}))
+    assert len(payments) == 1
+    (auto,) = payments
+    assert (auto["customer"], auto["amount"], auto["balance"], auto["voided"]) == (
+        c["id"],
+        0,
+        0,
+        False,
+    )
+    assert [(s["type"], s["invoice"], s["amount"]) for s in auto["applied_to"]] == [
+        ("applied_credit", inv["id"], 50)
+    ]
+    # One invoice.created with the final state (EV4), and the payment's own event.
+    created_events = event_list(api, "invoice.created")
+    assert [e["data"]["object"]["balance"] for e in created_events] == [30]
+    assert len(event_list(api, "payment.created")) == 1
+
+
+def test_cb7_auto_apply_covers_the_whole_invoice_and_waits_for_drafts(api, account, db_url):
+    """CB7: credit beyond the balance stays; a draft is not issued, so nothing is applied
+    until it is; an invoice created closed or with nothing owed gets nothing."""
+    set_account(db_url, account.id, auto_apply_credits=True)
+    c = customer(api)
+    adjust(api, c["id"], 200)
+    paid = invoice(api, c["id"], 80, sent=False)
+    assert (paid["balance"], paid["paid"], paid["status"]) == (0, True, "paid")
+    assert credit(api, c["id"]) == 120
+
+    draft = created(
+        api.post(
+            "/invoices", json={"customer": c["id"], "draft": True, "items": [{"unit_cost": 70}]}
+        )
+    )
+    assert (draft["balance"], credit(api, c["id"])) == (70, 120)
+    closed = created(
+        api.post(
+            "/invoices", json={"customer": c["id"], "closed": True, "items": [{"unit_cost": 5}]}
+        )
+    )
+    assert (closed["balance"], credit(api, c["id"])) == (5, 120)
+    issued = ok(api.patch(f"/invoices/{draft['id']}", json={"draft": False}))
+    assert (issued["balance"], issued["paid"]) == (0, True)
+    assert credit(api, c["id"]) == 50
+    # Credit in another currency is not spent on a usd invoice (CB3).
+    other = customer(api)
+    adjust(api, other["id"], 10, currency="eur")
+    assert invoice(api, other["id"], 10, sent=False)["balance"] == 10
+
+
+def test_cb7_off_by_default_applies_nothing(api):
+    c = customer(api)
+    adjust(api, c["id"], 20)
+    assert invoice(api, c["id"], 10)["balance"] == 10
+    assert exact(api.get("/payments")) == []
 
 
 def test_example_b_overspend_rejected(api):
