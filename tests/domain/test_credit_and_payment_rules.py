@@ -21,6 +21,7 @@ from tally.domain.credit_ledger import (
     credit_effect,
     first_overdraft,
     history,
+    spendable_at,
 )
 from tally.domain.errors import InvalidRequest
 from tally.domain.money import format_money
@@ -453,3 +454,24 @@ def test_check_document_room() -> None:
         "applied_to", "The amount applied to INV-00002 ($1.00) exceeds its balance ($0.00)"
     ):
         payments.check_document_room("INV-00002", 100, -500, "usd")
+
+
+def test_spendable_at_is_the_balance_now_capped_by_every_later_point():
+    """CB1/CB2/CB7: +100 on day 1, -70 on day 5, +50 on day 9. On day 3 the balance is 100,
+    but spending more than 30 would overdraw day 5; on day 6 it is 30; on day 10, 80."""
+    entries = [Entry(1, 1, 100), Entry(5, 2, -70), Entry(9, 3, 50)]
+    assert spendable_at(entries, 0) == 0
+    assert spendable_at(entries, 3) == 30
+    assert spendable_at(entries, 6) == 30
+    assert spendable_at(entries, 10) == 80
+    assert spendable_at([], 10) == 0
+
+
+def test_check_refuses_credit_beyond_64_bits_in_total():
+    """Every partial sum of a ledger lies between -debits and +credits; keeping the credits
+    within int64 keeps every SQL SUM over it from overflowing."""
+    big = 2**62
+    with pytest.raises(InvalidRequest) as caught:
+        check([Entry(1, 1, big), Entry(2, 2, -big), Entry(3, 3, big)], "usd", "UTC", "amount")
+    assert (caught.value.message, caught.value.param) == ("Amount is invalid", "amount")
+    check([Entry(1, 1, big), Entry(2, 2, big - 1)], "usd", "UTC", "amount")

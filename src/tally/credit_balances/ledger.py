@@ -76,21 +76,29 @@ async def verify(ctx: Context, customer_id: int, currency: str, *, param: str) -
 
 
 async def history(ctx: Context, customer_id: int, currency: str) -> list[Point]:
-    """The running balance, newest first, at most HISTORY_LIMIT points."""
+    """The running balance up to now, newest first, at most HISTORY_LIMIT points."""
     points = rules.history(await _entries(ctx, customer_id, currency))
-    return list(reversed(points[-HISTORY_LIMIT:]))
+    past = [point for point in points if point.date <= ctx.now]
+    return list(reversed(past[-HISTORY_LIMIT:]))
 
 
 async def balance(ctx: Context, customer_id: int, currency: str) -> int:
+    """CB1: the credit balance now (entries dated in the future count once they happen)."""
     total = await ctx.session.scalar(
         select(func.coalesce(func.sum(CREDIT_EFFECT), 0)).where(
             T.account_id == ctx.account_id,
             T.customer_id == customer_id,
             T.currency == currency,
+            T.date <= ctx.now,
             _MOVES_CREDIT,
         )
     )
     return int(total or 0)
+
+
+async def spendable(ctx: Context, customer_id: int, currency: str) -> int:
+    """What can be spent now without overdrawing any later point of the history (CB2)."""
+    return rules.spendable_at(await _entries(ctx, customer_id, currency), ctx.now)
 
 
 async def balances(ctx: Context, customers: Iterable[Customer]) -> dict[int, int]:
@@ -100,7 +108,12 @@ async def balances(ctx: Context, customers: Iterable[Customer]) -> dict[int, int
         return {}
     rows = await ctx.session.execute(
         select(T.customer_id, T.currency, func.sum(CREDIT_EFFECT))
-        .where(T.account_id == ctx.account_id, T.customer_id.in_(wanted), _MOVES_CREDIT)
+        .where(
+            T.account_id == ctx.account_id,
+            T.customer_id.in_(wanted),
+            T.date <= ctx.now,
+            _MOVES_CREDIT,
+        )
         .group_by(T.customer_id, T.currency)
     )
     found = {customer_id: 0 for customer_id in wanted}
@@ -110,8 +123,8 @@ async def balances(ctx: Context, customers: Iterable[Customer]) -> dict[int, int
     return found
 
 
-def credit_of_customer(account_currency: str) -> ColumnElement[Any]:
-    """A customer's credit in its default currency, as a correlated SQL expression."""
+def credit_of_customer(account_currency: str, now: int) -> ColumnElement[Any]:
+    """A customer's credit now in its default currency, as a correlated SQL expression."""
     C = Customer
     return (
         select(func.coalesce(func.sum(CREDIT_EFFECT), 0))
@@ -119,6 +132,7 @@ def credit_of_customer(account_currency: str) -> ColumnElement[Any]:
             T.account_id == C.account_id,
             T.customer_id == C.id,
             T.currency == func.coalesce(C.currency, account_currency),
+            T.date <= now,
             _MOVES_CREDIT,
         )
         .correlate(C)

@@ -48,6 +48,8 @@ def _is_adjustment(ctx: Context) -> list[Any]:
         T.invoice_id.is_(None),
         T.credit_note_id.is_(None),
         T.payment_id.is_(None),
+        # A pending or failed legacy adjustment moves no credit (TX6): not an adjustment yet.
+        T.status == "succeeded",
     ]
 
 
@@ -68,7 +70,7 @@ def _credit(amount: Any, currency: str) -> int:
     if amount is None:
         raise InvalidRequest("Amount is missing", "amount")
     minor = to_minor(amount, exponent(currency))
-    if minor == 0 or not fits_int(minor):
+    if minor == 0 or not fits_int(minor) or not fits_int(-minor):  # stored negated
         raise InvalidRequest("Amount is invalid", "amount")
     return minor
 

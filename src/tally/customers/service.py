@@ -351,7 +351,7 @@ def _special_conditions(
         conditions.append(owing if open_balance else ~owing)
     has_credit = parse_bool(query.param("balance"))  # credit balance > 0, or = 0
     if has_credit is not None:
-        credit = ledger.credit_of_customer(account_currency)
+        credit = ledger.credit_of_customer(account_currency, now)
         conditions.append(credit > 0 if has_credit else credit == 0)
     return conditions or [true()]
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from tally.domain.coerce import INT64_MAX
 from tally.domain.errors import InvalidRequest
 from tally.domain.money import format_money
 
@@ -68,17 +69,40 @@ def history(entries: Iterable[Entry]) -> list[Point]:
     return points
 
 
+def spendable_at(entries: Iterable[Entry], moment: int) -> int:
+    """What can be spent at `moment` without any later point of the history going negative:
+    the balance then, capped by every running balance after it (CB2)."""
+    points = history(entries)
+    now = 0
+    later: list[int] = []
+    for point in points:
+        if point.date <= moment:
+            now = point.balance
+        else:
+            later.append(point.balance)
+    return max(0, min([now, *later]))
+
+
 def first_overdraft(entries: Iterable[Entry]) -> Point | None:
     """The first moment the balance is negative, if there is one."""
     return next((point for point in history(entries) if point.balance < 0), None)
 
 
 def check(entries: Iterable[Entry], currency: str, time_zone: str, param: str) -> None:
-    """CB2: refuse a history whose running balance goes below zero anywhere."""
+    """CB2: refuse a history whose running balance goes below zero anywhere. Credit granted
+    in total must also fit the 64-bit columns, so that no sum over the ledger, in any order,
+    can overflow (every partial sum lies between minus the debits and plus the credits)."""
+    entries = list(entries)
+    if sum(entry.effect for entry in entries if entry.effect > 0) > INT64_MAX:
+        raise InvalidRequest("Amount is invalid", param)
     overdraft = first_overdraft(entries)
     if overdraft is None:
         return
-    day = datetime.fromtimestamp(overdraft.date, UTC).astimezone(ZoneInfo(time_zone))
+    moment = datetime.fromtimestamp(overdraft.date, UTC)
+    try:
+        day = moment.astimezone(ZoneInfo(time_zone))
+    except OverflowError:  # the first or last supported day, shifted out of range
+        day = moment
     raise InvalidRequest(
         "Could not write this change because it caused the customer's credit balance to "
         f"become {format_money(overdraft.balance, currency)} on "

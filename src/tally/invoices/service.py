@@ -871,6 +871,17 @@ async def void(ctx: Context, invoice_id: int) -> Document:
     if invoice.voided:
         raise InvalidRequest("This document has already been voided.")
     _check_removable(invoice, None)
+    split = await ctx.session.scalar(
+        select(
+            exists().where(
+                Transaction.account_id == ctx.account_id,
+                Transaction.invoice_id == invoice.id,
+                Transaction.payment_id.is_not(None),
+            )
+        )
+    )
+    if split:  # a payment's split stays applied, even if legacy refunds offset it (V2)
+        raise InvalidRequest("This invoice cannot be voided because it has a payment applied.")
     before = await event_snapshot(ctx, document)
     invoice.voided = True
     invoice.date_voided = ctx.now

@@ -27,7 +27,7 @@ from tally.domain.coerce import fits_int, parse_bool
 from tally.domain.credit_ledger import BALANCE
 from tally.domain.errors import InvalidRequest, NotFound
 from tally.domain.metadata import normalize_metadata
-from tally.domain.money import exponent, to_minor
+from tally.domain.money import exponent, from_minor, to_minor
 from tally.domain.transactions import paid_effect
 from tally.http.listing import (
     FilterField,
@@ -189,34 +189,41 @@ def _minor(amount: Any, currency: str, param: str) -> int:
     return minor
 
 
-def _parse_splits(raw: Any, currency: str) -> list[rules.Split]:
-    """PY4/PY6: the `applied_to` list, shape only."""
+def _split_entries(raw: Any) -> list[SplitInput]:
+    """The `applied_to` list, each entry's fields typed; amounts stay decimal until the
+    payment's currency is known (PY3 may infer it from a document)."""
     if raw is None:
         return []
     if isinstance(raw, dict):  # a form with one non-indexed entry
         raw = [raw]
     if not isinstance(raw, list):
         raise InvalidRequest("Applied to must be a list of payment applications", PARAM)
-    splits = []
+    entries = []
     for entry in raw:
         if not isinstance(entry, dict):
             raise InvalidRequest("Applied to must be a list of payment applications", PARAM)
         try:
-            data = validate(SplitInput, entry)
+            entries.append(validate(SplitInput, entry))
         except InvalidRequest as exc:
             raise InvalidRequest(exc.message, PARAM) from None
-        splits.append(
-            rules.check_split(
-                data.type,
-                None if data.amount is None else _minor(data.amount, currency, PARAM),
-                currency,
-                invoice=data.invoice,
-                estimate=data.estimate,
-                credit_note=data.credit_note,
-                document_type=data.document_type,
-                split_id=data.id,
-            )
+    return entries
+
+
+def _to_splits(entries: Sequence[SplitInput], currency: str) -> list[rules.Split]:
+    """PY4/PY6: each entry's shape, its amount in minor units of `currency`."""
+    splits = [
+        rules.check_split(
+            data.type,
+            None if data.amount is None else _minor(data.amount, currency, PARAM),
+            currency,
+            invoice=data.invoice,
+            estimate=data.estimate,
+            credit_note=data.credit_note,
+            document_type=data.document_type,
+            split_id=data.id,
         )
+        for data in entries
+    ]
     rules.check_unique(splits)
     return splits
 
@@ -236,16 +243,19 @@ async def _customer(ctx: Context, customer_id: int) -> Customer:
 
 
 async def _first_document_customer(
-    ctx: Context, splits: Sequence[rules.Split]
+    ctx: Context, entries: Sequence[SplitInput]
 ) -> tuple[int, str] | None:
     """PY3: the customer (and currency) of the first split that names a document."""
-    for split in splits:
-        if split.invoice is not None:
-            document = await invoices.peek(ctx, split.invoice)
+    for entry in entries:
+        if entry.invoice is not None:
+            document = await invoices.peek(ctx, entry.invoice)
             if document is None:
-                raise InvalidRequest(f"Could not find invoice: {split.invoice}", PARAM)
+                raise InvalidRequest(f"Could not find invoice: {entry.invoice}", PARAM)
             return document.customer_id, document.currency
-        _refuse_missing_documents(split)
+        if entry.estimate is not None:
+            raise InvalidRequest(f"Could not find estimate: {entry.estimate}", PARAM)
+        if entry.credit_note is not None:
+            raise InvalidRequest(f"Could not find credit note: {entry.credit_note}", PARAM)
     return None
 
 
@@ -407,13 +417,15 @@ async def _reconcile(
     await _lock_rows(ctx, existing)
 
     # Whose credit moves: a `credit` split's payer, an `applied_credit` split's invoice owner.
-    credit_customers = {t.customer_id for t in existing if split_type(t) in _CREDIT_SPLITS}
+    credit_ledgers = {
+        (t.customer_id, t.currency) for t in existing if split_type(t) in _CREDIT_SPLITS
+    }
     for split, _ in plan.kept:
         if split.type == "credit":
-            credit_customers.add(_require(customer).id)
+            credit_ledgers.add((_require(customer).id, payment.currency))
         elif split.type == "applied_credit" and split.invoice is not None:
-            credit_customers.add(locked[split.invoice][0].invoice.customer_id)
-    for customer_id in sorted(credit_customers):
+            credit_ledgers.add((locked[split.invoice][0].invoice.customer_id, payment.currency))
+    for customer_id in sorted({customer_id for customer_id, _ in credit_ledgers}):
         await ledger.lock(ctx, customer_id)
 
     # What this payment pays on each invoice, before and after (for the room check).
@@ -474,8 +486,8 @@ async def _reconcile(
             )
         if delta:
             await invoices.settle_money(ctx, document, before, delta)
-    for customer_id in sorted(credit_customers):
-        await ledger.verify(ctx, customer_id, payment.currency, param=PARAM)
+    for customer_id, currency in sorted(credit_ledgers):
+        await ledger.verify(ctx, customer_id, currency, param=PARAM)
 
 
 _CREDIT_SPLITS = frozenset({"credit", "applied_credit"})
@@ -521,12 +533,9 @@ async def create(ctx: Context, data: PaymentInput) -> Payment:
     inferred_currency: str | None = None
     if data.customer is not None:
         customer = await _customer(ctx, data.customer)
-    # The splits are parsed in the currency they will be stored in; until the currency is
-    # known, parse them in the account's to find the first document (PY3).
-    provisional = chosen_currency or (customer.currency if customer else None)
-    splits = _parse_splits(data.applied_to, provisional or ctx.account.currency)
-    if customer is None and splits:
-        found = await _first_document_customer(ctx, splits)
+    entries = _split_entries(data.applied_to)
+    if customer is None and entries:
+        found = await _first_document_customer(ctx, entries)
         if found is None:
             raise InvalidRequest("Missing customer", "customer")  # PY3
         customer = await _customer(ctx, found[0])
@@ -537,8 +546,7 @@ async def create(ctx: Context, data: PaymentInput) -> Payment:
         or inferred_currency
         or ctx.account.currency
     )
-    if currency != (provisional or ctx.account.currency):
-        splits = _parse_splits(data.applied_to, currency)
+    splits = _to_splits(entries, currency)
     if data.amount is None:
         raise InvalidRequest("Amount is missing", "amount")
     amount = rules.check_amount(_minor(data.amount, currency, "amount"))
@@ -581,29 +589,36 @@ async def update(ctx: Context, payment_id: int, data: PaymentInput) -> Payment:
     existing = await _stored_splits(ctx, payment)
     before = await event_snapshot(ctx, payment)
 
+    old_customer_id = payment.customer_id
     customer_changed = "customer" in sent and data.customer != payment.customer_id
     customer: Customer | None = None
     new_customer_id = data.customer if "customer" in sent else payment.customer_id
-    if "applied_to" in sent:
-        wanted = _parse_splits(data.applied_to, payment.currency)
-        if new_customer_id is None and wanted:  # PY3, as on create
-            found = await _first_document_customer(ctx, wanted)
-            if found is None:
-                raise InvalidRequest("Missing customer", "customer")
-            new_customer_id = found[0]
-            customer_changed = new_customer_id != payment.customer_id
+    entries = _split_entries(data.applied_to) if "applied_to" in sent else []
+    if new_customer_id is None and entries:  # PY3, as on create
+        found = await _first_document_customer(ctx, entries)
+        if found is None:
+            raise InvalidRequest("Missing customer", "customer")
+        new_customer_id = found[0]
+        customer_changed = new_customer_id != payment.customer_id
     if new_customer_id is not None:
         customer = await _customer(ctx, new_customer_id)
 
     currency = payment.currency
     if "currency" in sent:
         currency = customer_rules.currency(data.currency) or payment.currency
-        if currency != payment.currency and existing:  # PY15
+        unapplying = customer_changed or ("applied_to" in sent and not entries)
+        if currency != payment.currency and existing and not unapplying:  # PY15
             raise InvalidRequest(
                 "The currency cannot be modified if the payment is applied. You must first "
                 "unapply the payment to change the currency.",
                 "currency",
             )
+    if currency != payment.currency:
+        # The same amount, counted in the new currency's minor units (C12).
+        old_exp, new_exp = exponent(payment.currency), exponent(currency)
+        payment.amount = to_minor(from_minor(payment.amount, old_exp), new_exp)
+        if not fits_int(payment.amount):
+            raise InvalidRequest("Amount is invalid", "amount")
     payment.currency = currency
     if "amount" in sent:
         if data.amount is None:
@@ -623,7 +638,7 @@ async def update(ctx: Context, payment_id: int, data: PaymentInput) -> Payment:
     payment.customer_id = new_customer_id
 
     if "applied_to" in sent:
-        wanted = _parse_splits(data.applied_to, currency)
+        wanted = _to_splits(entries, currency)
     elif customer_changed:
         wanted = []  # PY13: a new payer starts unapplied
     else:
@@ -645,9 +660,10 @@ async def update(ctx: Context, payment_id: int, data: PaymentInput) -> Payment:
         payment.updated_at = ctx.now
         after["updated_at"] = ctx.now
         stored = await _stored_splits(ctx, payment)
-        ctx.events.updated(
-            "payment", payment.id, before, after, related=_related(payment, [*existing, *stored])
-        )
+        related = _related(payment, [*existing, *stored])
+        if old_customer_id is not None and ("customer", old_customer_id) not in related:
+            related.append(("customer", old_customer_id))  # EV8: the payer it left
+        ctx.events.updated("payment", payment.id, before, after, related=related)
     return payment
 
 
@@ -677,7 +693,7 @@ async def apply_credit(ctx: Context, invoice: Invoice) -> Payment | None:
     """CB7: spend as much of the customer's credit as the invoice owes, as a payment of 0
     with one `applied_credit` split. The invoice is new or already locked by the caller."""
     await ledger.lock(ctx, invoice.customer_id)
-    available = await ledger.balance(ctx, invoice.customer_id, invoice.currency)
+    available = await ledger.spendable(ctx, invoice.customer_id, invoice.currency)
     amount = min(available, invoice.balance)
     if amount <= 0:
         return None
@@ -720,8 +736,10 @@ def _check_attachments(data: PaymentInput) -> None:
 def _special_conditions(query: ListQuery) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     filters = query.filters
-    applied = parse_bool(filters.get("applied"))
-    if applied is not None:
+    if "applied" in filters:
+        applied = parse_bool(filters["applied"])
+        if applied is None:
+            raise InvalidRequest("Invalid value for `applied` filter parameter")
         conditions.append(P.balance == 0 if applied else P.balance != 0)
     if "matched" in filters:
         # `matched` is always null (B2): no value of the filter matches anything.

@@ -190,6 +190,9 @@ async def _locked(
     document = before = None
     if peek.invoice_id is not None:
         document, before = await invoices.lock_for_money(ctx, peek.invoice_id)
+    if peek.parent_transaction_id is not None:
+        # Parent before child, as a delete of the parent locks its descendants (TX11).
+        await _get(ctx, peek.parent_transaction_id, lock=True)
     return await _get(ctx, transaction_id, lock=True), document, before
 
 
@@ -265,6 +268,13 @@ async def create(ctx: Context, data: TransactionInput) -> Transaction:
             ) from exc
         if parent.payment_id is not None:
             raise InvalidRequest(PAYMENT_OWNED_REFUND, "parent_transaction")
+        if kind == "adjustment" or parent.type not in ("charge", "payment"):
+            # Decision: children are refunds and follow-ups of a charge or payment; an
+            # adjustment is a ledger entry of its own and has neither parent nor children.
+            raise InvalidRequest(
+                "Only charges and payments can be the parent of a transaction.",
+                "parent_transaction",
+            )
         invoice_id = None if document is None else document.invoice.id
         if parent.customer_id != customer.id or parent.invoice_id != invoice_id:
             # Decision: a child belongs to its parent's invoice, so reversing the parent
