@@ -32,7 +32,9 @@ class Settings(BaseSettings):
     # (its worker crashed) and may be taken over.
     idempotency_lease_seconds: float = 60.0
     db_pool_size: int = 10
-    db_max_overflow: int = 10
+    # None = enough extra connections that one key at its C15 limit, its requests all
+    # waiting on locks, still leaves connections for every other key (see effective_...).
+    db_max_overflow: int | None = None
     sqlite_busy_timeout_ms: int = 30_000
 
     @cached_property
@@ -40,6 +42,12 @@ class Settings(BaseSettings):
         if self.rate_limit_concurrency is not None:
             return max(0, self.rate_limit_concurrency)
         return 0 if self.test_mode else 20
+
+    @property
+    def effective_max_overflow(self) -> int:
+        if self.db_max_overflow is not None:
+            return max(0, self.db_max_overflow)
+        return max(10, self.effective_rate_limit + 10 - self.db_pool_size)
 
     @property
     def is_sqlite(self) -> bool:

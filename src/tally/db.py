@@ -70,7 +70,9 @@ class Database:
         ensure_sqlite_directory(settings.database_url)
         options: dict[str, Any] = {}
         if not self.is_sqlite:
-            options.update(pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
+            options.update(
+                pool_size=settings.db_pool_size, max_overflow=settings.effective_max_overflow
+            )
         self.engine = create_async_engine(
             settings.database_url,
             # JSON columns hold API snapshots (events): decimals must stay exact both ways.
