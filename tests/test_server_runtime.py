@@ -114,12 +114,27 @@ def test_openapi_describes_request_and_response_shapes(app_client):
     schema = app_client.get("/openapi.json").json()
     create = schema["paths"]["/customers"]["post"]
     body_ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
-    assert body_ref == "#/components/schemas/CustomerInput"
-    assert "name" in schema["components"]["schemas"]["CustomerInput"]["properties"]
+    assert body_ref == "#/components/schemas/CustomerInputCreate"
+    components = schema["components"]["schemas"]
+    # A create needs a name; an update (same fields) needs nothing.
+    assert components["CustomerInputCreate"] == {
+        "allOf": [{"$ref": "#/components/schemas/CustomerInput"}],
+        "required": ["name"],
+    }
+    assert "name" in components["CustomerInput"]["properties"]
+    update = schema["paths"]["/customers/{customer_id}"]["patch"]
+    update_ref = update["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert update_ref == "#/components/schemas/CustomerInput"
     ok = create["responses"]["201"]["content"]["application/json"]["schema"]["$ref"]
     assert ok == "#/components/schemas/CustomerOut"
     listing = schema["paths"]["/customers"]["get"]["responses"]["200"]
     assert set(listing["headers"]) == {"Link", "X-Total-Count"}
+    # C5: every error documented with the C6 shape, and never a 422.
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            assert "422" not in responses, (method, path)
+            assert {"400", "401", "404", "405", "429"} <= set(responses), (method, path)
     assert app_client.get("/docs").status_code == 200
 
 

@@ -20,7 +20,12 @@ def _ids(customer_id: str, contact_id: str) -> tuple[int, int]:
     return parse_id(customer_id, "Customer"), parse_id(contact_id, "Contact")
 
 
-@router.post(BASE, status_code=201, **body_doc(ContactInput), **one_doc(ContactOut, 201))
+@router.post(
+    BASE,
+    status_code=201,
+    **body_doc(ContactInput, required=("name",)),
+    **one_doc(ContactOut, 201),
+)
 async def create_contact(
     customer_id: str, request: Request, ctx: RequestContext = Depends(request_context)
 ) -> Response:

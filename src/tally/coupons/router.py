@@ -15,7 +15,12 @@ from tally.http.validation import read_input
 router = APIRouter(tags=["coupons"])
 
 
-@router.post("/coupons", status_code=201, **body_doc(CouponInput), **one_doc(CouponOut, 201))
+@router.post(
+    "/coupons",
+    status_code=201,
+    **body_doc(CouponInput, required=("name",)),
+    **one_doc(CouponOut, 201),
+)
 async def create_coupon(
     request: Request, ctx: RequestContext = Depends(request_context)
 ) -> Response:

@@ -17,7 +17,12 @@ OBJECT = "Credit balance adjustment"
 PATH = "/credit_balance_adjustments"
 
 
-@router.post(PATH, status_code=201, **body_doc(AdjustmentInput), **one_doc(AdjustmentOut, 201))
+@router.post(
+    PATH,
+    status_code=201,
+    **body_doc(AdjustmentInput, required=("customer", "amount")),
+    **one_doc(AdjustmentOut, 201),
+)
 async def create_adjustment(
     request: Request, ctx: RequestContext = Depends(request_context)
 ) -> Response:

@@ -20,7 +20,12 @@ async def _customer_input(request: Request) -> CustomerInput:
     return await read_input(request, CustomerInput, rejected=READ_ONLY_REJECTED, object_name=OBJECT)
 
 
-@router.post("/customers", status_code=201, **body_doc(CustomerInput), **one_doc(CustomerOut, 201))
+@router.post(
+    "/customers",
+    status_code=201,
+    **body_doc(CustomerInput, required=("name",)),
+    **one_doc(CustomerOut, 201),
+)
 async def create_customer(
     request: Request, ctx: RequestContext = Depends(request_context)
 ) -> Response:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -56,6 +58,26 @@ def domain_error_status(error: DomainError) -> int:
     return 400
 
 
+def _route_methods(routes: Iterable[Any]) -> Iterator[tuple[re.Pattern[str], set[str]]]:
+    """(path pattern, methods) of every HTTP route, through FastAPI's included routers (all
+    included without a prefix here)."""
+    for route in routes:
+        if hasattr(route, "original_router"):
+            yield from _route_methods(route.original_router.routes)
+        elif getattr(route, "methods", None) and hasattr(route, "path_regex"):
+            yield route.path_regex, set(route.methods)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """RFC 9110 15.5.6: every method some route serves at this path (Starlette's own header
+    would name only the first matching route's)."""
+    methods: set[str] = set()
+    for pattern, route_methods in _route_methods(request.app.routes):
+        if pattern.match(request.url.path):
+            methods |= route_methods
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_domain_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, DomainError)
@@ -67,7 +89,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404:
             return error_response(404, f"Request was not recognized: {route}")
         if exc.status_code == 405:
-            return error_response(405, f"Method not allowed: {route}")
+            allowed = ", ".join(_allowed_methods(request))
+            return error_response(405, f"Method not allowed: {route}", headers={"Allow": allowed})
         return error_response(exc.status_code, str(exc.detail))
 
     async def on_validation_error(_request: Request, exc: Exception) -> Response:

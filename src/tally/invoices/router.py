@@ -34,7 +34,12 @@ async def _one(ctx: RequestContext, document: Document, status: int) -> Response
     return await ctx.respond(status, rendered[0])
 
 
-@router.post("/invoices", status_code=201, **body_doc(InvoiceInput), **one_doc(InvoiceOut, 201))
+@router.post(
+    "/invoices",
+    status_code=201,
+    **body_doc(InvoiceInput, required=("customer",)),
+    **one_doc(InvoiceOut, 201),
+)
 async def create_invoice(
     request: Request, ctx: RequestContext = Depends(request_context)
 ) -> Response:

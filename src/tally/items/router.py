@@ -21,9 +21,15 @@ ITEMS = "/items"
 ALIAS = "/catalog_items"  # documented as deprecated in OpenAPI
 
 
-@router.post(ITEMS, status_code=201, **body_doc(ItemInput), **one_doc(ItemOut, 201))
 @router.post(
-    ALIAS, status_code=201, deprecated=True, **body_doc(ItemInput), **one_doc(ItemOut, 201)
+    ITEMS, status_code=201, **body_doc(ItemInput, required=("name",)), **one_doc(ItemOut, 201)
+)
+@router.post(
+    ALIAS,
+    status_code=201,
+    deprecated=True,
+    **body_doc(ItemInput, required=("name",)),
+    **one_doc(ItemOut, 201),
 )
 async def create_item(request: Request, ctx: RequestContext = Depends(request_context)) -> Response:
     item = await service.create(ctx, await read_input(request, ItemInput))

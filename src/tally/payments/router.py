@@ -33,7 +33,12 @@ async def _one(ctx: RequestContext, payment: Payment, status: int) -> Response:
     return await ctx.respond(status, rendered[0])
 
 
-@router.post("/payments", status_code=201, **body_doc(PaymentInput), **one_doc(PaymentOut, 201))
+@router.post(
+    "/payments",
+    status_code=201,
+    **body_doc(PaymentInput, required=("amount",)),
+    **one_doc(PaymentOut, 201),
+)
 async def create_payment(
     request: Request, ctx: RequestContext = Depends(request_context)
 ) -> Response:

@@ -15,7 +15,12 @@ from tally.tax_rates.schemas import TaxRateInput, TaxRateOut, TaxRateUpdate, tax
 router = APIRouter(tags=["tax rates"])
 
 
-@router.post("/tax_rates", status_code=201, **body_doc(TaxRateInput), **one_doc(TaxRateOut, 201))
+@router.post(
+    "/tax_rates",
+    status_code=201,
+    **body_doc(TaxRateInput, required=("name",)),
+    **one_doc(TaxRateOut, 201),
+)
 async def create_tax_rate(
     request: Request, ctx: RequestContext = Depends(request_context)
 ) -> Response:
