@@ -228,3 +228,59 @@ def test_c3_4_empty_form_value_clears_lists_and_maps(api, field):
         assert response.json()["metadata"] == {}
     if field == "taxes":
         assert response.json()["taxes"] == []
+
+
+INJECTIONS = [
+    "' OR '1'='1",
+    "1; DROP TABLE customers; --",
+    "Acme' UNION SELECT api_keys.digest FROM api_keys --",
+    "{{7*7}}",
+    "${7*7}",
+    "<script>alert(1)</script>",
+    "%' OR name LIKE '%",
+]
+
+
+@pytest.mark.parametrize("value", INJECTIONS)
+@pytest.mark.parametrize(
+    "path",
+    ["/customers", "/invoices", "/transactions", "/payments", "/credit_balance_adjustments"],
+)
+def test_injection_in_filters_matches_literally_or_is_refused(api, customer, path, value):
+    """Issue 7: filter values are bound parameters, compared literally: an injection attempt
+    either matches nothing or is a 400 in the C6 shape, and never reveals or changes data."""
+    for name in ("name", "number", "customer", "currency", "method", "status", "id"):
+        r = api.get(path, params={f"filter[{name}]": value})
+        assert r.status_code in (200, 400), (name, r.status_code, r.text)
+        if r.status_code == 200:
+            assert r.json() == [], (name, r.text)
+            assert r.headers["X-Total-Count"] == "0"
+        else:
+            assert r.json()["type"] == "invalid_request"
+    r = api.get(path, params={f"metadata[{value}]": value})
+    assert r.status_code in (200, 400)
+    assert api.get(f"/customers/{customer['id']}").json()["name"] == "Acme"
+
+
+@pytest.mark.parametrize("value", INJECTIONS)
+def test_injection_in_sort_is_dropped(api, customer, value):
+    """C8: a sort entry that is not `field [asc|desc]` on a sortable field is dropped; the list
+    answers in its default order and nothing is executed."""
+    other = api.post("/customers", json={"name": "Beta"}).json()
+    for sort in (value, f"name {value}", f"{value}, name desc"):
+        r = api.get("/customers", params={"sort": sort})
+        assert r.status_code == 200, r.text
+        names = [c["name"] for c in r.json()]
+        assert sorted(names) == ["Acme", "Beta"]
+    assert api.get(f"/customers/{other['id']}").status_code == 200
+
+
+@pytest.mark.parametrize("value", INJECTIONS)
+def test_injection_in_text_fields_is_stored_verbatim(api, value):
+    """Text is data: stored and returned exactly as sent, never evaluated or escaped."""
+    r = api.post("/customers", json={"name": value, "notes": value, "metadata": {"k": value}})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert (body["name"], body["notes"], body["metadata"]) == (value, value, {"k": value})
+    listed = api.get("/customers", params={"filter[name]": value}).json()
+    assert [c["id"] for c in listed] == [body["id"]]
