@@ -15,7 +15,11 @@ key's requests then timed out).
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
+import socket
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -99,5 +103,44 @@ def test_c15_one_saturated_key_gets_429_and_another_key_is_unaffected(db_url):
             assert response.json() == {"type": "rate_limit_error", "message": MESSAGE}
         assert [r.status_code for r in others] == [200] * 5
         assert all(r.json()["name"] == "Calm" for r in others)
+    finally:
+        server.stop()
+
+
+def test_slow_body_gets_408_and_holds_nothing_meanwhile(db_url):
+    """A body that trickles in slower than BODY_READ_TIMEOUT_SECONDS is answered with a JSON
+    408 in the C6 shape; while it trickles, other writes (even on SQLite, whose writes are
+    serialized) go through, because the body is read before any database work."""
+    server = ServerProcess(db_url, BODY_READ_TIMEOUT_SECONDS="2")
+    try:
+        account = new_account(db_url)
+        token = base64.b64encode(f"{account.key}:".encode()).decode()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as slow:
+            slow.sendall(
+                b"POST /customers HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Authorization: Basic " + token.encode() + b"\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+                b'{"name": "Sl'
+            )
+            started = time.monotonic()
+            with httpx.Client(base_url=server.base_url, auth=(account.key, ""), timeout=30) as http:
+                fast = http.post("/customers", json={"name": "Fast"})
+                assert fast.status_code == 201, fast.text
+                assert time.monotonic() - started < 1.5  # not behind the slow body
+            answer = b""
+            while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+                chunk = slow.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408"), head
+        assert json.loads(body) == {
+            "type": "invalid_request",
+            "message": "The request body was not received in time.",
+        }
+        assert 1.5 <= time.monotonic() - started < 10
+        with httpx.Client(base_url=server.base_url, auth=(account.key, ""), timeout=30) as http:
+            assert [c["name"] for c in http.get("/customers").json()] == ["Fast"]
     finally:
         server.stop()

@@ -91,7 +91,11 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     )
     app.add_middleware(ConcurrencyLimit, limit=settings.effective_rate_limit)
     app.add_middleware(ApiKeyAuth, database=database)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        read_timeout=settings.body_read_timeout_seconds,
+    )
     app.add_middleware(WireConventions)
     return app
 

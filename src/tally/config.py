@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     trust_proxy_headers: bool = False
     # Request bodies larger than this are refused with a JSON 413.
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # A body still arriving after this many seconds gets a JSON 408 (slow-body clients).
+    body_read_timeout_seconds: float = Field(default=30.0, gt=0)
     # C14.4: how long a request waits for a concurrent one with the same idempotency key.
     idempotency_wait_seconds: float = 10.0
     # A claimed-but-unfinished idempotency key older than this is treated as abandoned

@@ -7,6 +7,7 @@ headers every API response carries (C2.7).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -115,11 +116,15 @@ class WireConventions:
 
 
 class BodySizeLimit:
-    """Refuse bodies over the configured size with a JSON 413, before anything reads them."""
+    """Refuse bodies over the configured size with a JSON 413, and bodies that trickle in
+    slower than `read_timeout` seconds with a JSON 408, before anything reads them. The
+    body is whole before authentication, rate limiting or any database work starts, so a
+    slow client holds none of them."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, read_timeout: float = 30.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.read_timeout = read_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -140,17 +145,22 @@ class BodySizeLimit:
         chunks: list[bytes] = []
         received = 0
         more = scope["method"] not in ("GET", "HEAD")
-        while more:
-            incoming = await receive()
-            if incoming["type"] != "http.request":
-                break
-            chunk = incoming.get("body", b"")
-            received += len(chunk)
-            if received > self.max_bytes:
-                await send_json_error(send, 413, message)
-                return
-            chunks.append(chunk)
-            more = incoming.get("more_body", False)
+        try:
+            async with asyncio.timeout(self.read_timeout):
+                while more:
+                    incoming = await receive()
+                    if incoming["type"] != "http.request":
+                        break
+                    chunk = incoming.get("body", b"")
+                    received += len(chunk)
+                    if received > self.max_bytes:
+                        await send_json_error(send, 413, message)
+                        return
+                    chunks.append(chunk)
+                    more = incoming.get("more_body", False)
+        except TimeoutError:
+            await send_json_error(send, 408, "The request body was not received in time.")
+            return
         body = b"".join(chunks)
         replayed = False
 
