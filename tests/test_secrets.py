@@ -42,3 +42,19 @@ def test_c2_6_keys_never_reach_the_server_log(db_url):
     assert "POST /customers" in output  # the access log was written, so it was checked
     assert UNKNOWN not in output
     assert secret not in output
+
+
+def test_security_headers_on_every_response(api, app_client):
+    """Issue 7: no MIME sniffing, no framing, no referrer, on API responses, errors, the
+    health check and the docs alike (customer-facing pages add their own CSP)."""
+    responses = [
+        api.post("/customers", json={"name": "Acme"}),
+        api.get("/customers/999999"),
+        app_client.get("/customers"),  # 401
+        app_client.get("/health"),
+        app_client.get("/openapi.json"),
+    ]
+    for response in responses:
+        assert response.headers["X-Content-Type-Options"] == "nosniff", response.status_code
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["Referrer-Policy"] == "no-referrer"

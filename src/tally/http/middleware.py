@@ -33,6 +33,13 @@ API_HEADERS = [
     (b"WWW-Authenticate", b'Basic realm="Invoiced"'),
     (b"Cache-Control", b"no-cache, no-store"),
 ]
+# On every response: no MIME sniffing, no framing, no referrer leaking customer-facing URLs
+# (their capability tokens) to other sites. Pages add their own Content-Security-Policy.
+SECURITY_HEADERS = [
+    (b"X-Content-Type-Options", b"nosniff"),
+    (b"X-Frame-Options", b"DENY"),
+    (b"Referrer-Policy", b"no-referrer"),
+]
 # Paths outside the Invoiced API (docs, health, customer-facing pages) keep their own caching.
 NON_API_PREFIXES = ("/docs", "/openapi.json", "/health", "/portal", "/redoc")
 
@@ -93,6 +100,8 @@ class WireConventions:
                 ]
                 if api:
                     headers.extend(API_HEADERS)
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in SECURITY_HEADERS if h[0].lower() not in present)
                 message = dict(message, headers=headers)
             await send(message)
 
