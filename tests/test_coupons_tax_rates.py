@@ -698,7 +698,11 @@ def test_openapi_describes_bodies_and_responses(
     components = schema["components"]["schemas"]
     create_op = schema["paths"][path]["post"]
     body = create_op["requestBody"]["content"]
-    assert body["application/json"]["schema"]["$ref"] == f"#/components/schemas/{name}Input"
+    assert body["application/json"]["schema"]["$ref"] == f"#/components/schemas/{name}InputCreate"
+    assert components[f"{name}InputCreate"] == {
+        "allOf": [{"$ref": f"#/components/schemas/{name}Input"}],
+        "required": ["name"],
+    }
     assert set(body) == {"application/json", "application/x-www-form-urlencoded"}
     ok = create_op["responses"]["201"]["content"]["application/json"]["schema"]["$ref"]
     assert ok == f"#/components/schemas/{name}Out"

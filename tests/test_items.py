@@ -787,7 +787,7 @@ def test_openapi_describes_item_bodies_and_responses(app_client):
     for path in PREFIXES:
         create_op = schema["paths"][path]["post"]
         body = create_op["requestBody"]["content"]
-        assert body["application/json"]["schema"]["$ref"] == "#/components/schemas/ItemInput"
+        assert body["application/json"]["schema"]["$ref"] == "#/components/schemas/ItemInputCreate"
         assert set(body) == {"application/json", "application/x-www-form-urlencoded"}
         ok = create_op["responses"]["201"]["content"]["application/json"]["schema"]["$ref"]
         assert ok == "#/components/schemas/ItemOut"
@@ -798,6 +798,10 @@ def test_openapi_describes_item_bodies_and_responses(app_client):
         assert set(listing_op["headers"]) == {"Link", "X-Total-Count"}
         assert set(schema["paths"][f"{path}/{{item_id}}"]) == {"get", "patch", "delete"}
     assert schema["paths"]["/catalog_items"]["post"].get("deprecated") is True
+    assert components["ItemInputCreate"] == {
+        "allOf": [{"$ref": "#/components/schemas/ItemInput"}],
+        "required": ["name"],
+    }
     create_fields = set(components["ItemInput"]["properties"])
     assert create_fields == {
         "id",

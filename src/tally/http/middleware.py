@@ -163,12 +163,14 @@ class BodySizeLimit:
                     chunk = incoming.get("body", b"")
                     received += len(chunk)
                     if received > self.max_bytes:
-                        await send_json_error(send, 413, message)
-                        return
+                        break
                     chunks.append(chunk)
                     more = incoming.get("more_body", False)
         except TimeoutError:
             await send_json_error(send, 408, "The request body was not received in time.")
+            return
+        if received > self.max_bytes:  # answered outside the read deadline
+            await send_json_error(send, 413, message)
             return
         body = b"".join(chunks)
         replayed = False

@@ -752,7 +752,14 @@ async def update(ctx: Context, invoice_id: int, data: InvoiceInput) -> Document:
     if "currency" in sent:
         if not data.currency:
             raise InvalidRequest("The currency cannot be unset.", "currency")  # E4
-        invoice.currency = customer_rules.currency(data.currency) or invoice.currency
+        currency = customer_rules.currency(data.currency) or invoice.currency
+        if currency != invoice.currency and await _has_money(ctx, invoice):
+            # Decision: amounts already paid are in the old currency's minor units (TX3, PY2).
+            raise InvalidRequest(
+                "The currency cannot be changed once money has been recorded on this invoice.",
+                "currency",
+            )
+        invoice.currency = currency
         rates.check_coupon_currencies(list(document.all_rates()), invoice.currency)  # CT12
     if "draft" in sent and data.draft is not None:
         if data.draft and not invoice.draft:
@@ -849,6 +856,23 @@ async def render_by_id(ctx: Context, ids: Iterable[int]) -> dict[int, dict[str, 
     return dict(zip([row.id for row in rows], rendered, strict=True))
 
 
+async def _has_money(ctx: Context, invoice: Invoice) -> bool:
+    """Whether any transaction (a payment's split, a legacy payment, even a refunded or
+    failed one) is recorded on the invoice."""
+    if invoice.amount_paid or invoice.amount_credited or invoice.pending:
+        return True
+    return bool(
+        await ctx.session.scalar(
+            select(
+                exists().where(
+                    Transaction.account_id == ctx.account_id,
+                    Transaction.invoice_id == invoice.id,
+                )
+            )
+        )
+    )
+
+
 def _check_removable(invoice: Invoice, param: str | None) -> None:
     """V2/DEL1: money applied or pending blocks void and delete."""
     if invoice.amount_paid > 0:
@@ -902,14 +926,7 @@ async def void(ctx: Context, invoice_id: int) -> Document:
 async def delete_invoice(ctx: Context, invoice_id: int) -> None:
     document = await get_document(ctx.session, ctx.account_id, invoice_id, lock=True)
     _check_removable(document.invoice, "voided")  # DEL1
-    recorded = await ctx.session.scalar(
-        select(
-            exists().where(
-                Transaction.account_id == ctx.account_id, Transaction.invoice_id == invoice_id
-            )
-        )
-    )
-    if recorded:  # refunded or failed payments still tie the invoice to its history
+    if await _has_money(ctx, document.invoice):  # refunded or failed payments still count
         raise InvalidRequest(
             "This invoice cannot be voided because it has a payment applied.", "voided"
         )
@@ -1090,7 +1107,8 @@ async def settle_money(
     invoice.amount_paid += paid_delta
     if not fits_int(invoice.amount_paid):
         raise InvalidRequest("Amount is invalid", "amount")
-    if paid_delta > 0 and invoice.draft:
+    issued = paid_delta > 0 and invoice.draft
+    if issued:
         invoice.draft = False  # R21: money applied to a draft issues it
     invoice.pending = bool(
         await ctx.session.scalar(
@@ -1107,3 +1125,5 @@ async def settle_money(
     _settle(ctx, invoice, closed_sent=False)
     _schedule_autopay(ctx, invoice, customer)
     await _record_change(ctx, document, before)
+    if issued:
+        await _auto_apply_credits(ctx, document)  # CB7: issued unpaid, however it was issued
