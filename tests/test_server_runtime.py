@@ -265,3 +265,66 @@ def test_unexpected_error_is_a_json_500_with_api_headers(db_url, account):
     assert "kaboom" not in response.text and "param" not in body
     assert response.headers["WWW-Authenticate"] == 'Basic realm="Invoiced"'
     assert response.headers["Cache-Control"] == "no-cache, no-store"
+
+
+def test_cli_account_settings_apply_to_the_next_request(db_url, app_client):
+    """C21: settings are changed out of band and the account's next request follows them:
+    with auto_apply_credits set, a new invoice spends the customer's credit (CB7)."""
+    account = new_account(db_url)
+    auth = (account.key, "")
+    customer = app_client.post("/customers", auth=auth, json={"name": "Acme"}).json()
+    assert (
+        app_client.post(
+            "/credit_balance_adjustments",
+            auth=auth,
+            json={"customer": customer["id"], "amount": 30},
+        ).status_code
+        == 201
+    )
+    out = run_cli(
+        db_url,
+        "accounts",
+        "set",
+        str(account.id),
+        "auto_apply_credits=true",
+        "time_zone=Europe/Paris",
+        "payment_retry_schedule=2,4",
+    )
+    assert out.splitlines() == [
+        "auto_apply_credits\ttrue",
+        "time_zone\tEurope/Paris",
+        "payment_retry_schedule\t2,4",
+    ]
+    shown = dict(
+        line.split("\t", 1)
+        for line in run_cli(db_url, "accounts", "show", str(account.id)).splitlines()
+    )
+    assert (shown["account"], shown["auto_apply_credits"], shown["currency"]) == (
+        str(account.id),
+        "true",
+        "usd",
+    )
+    invoice = app_client.post(
+        "/invoices", auth=auth, json={"customer": customer["id"], "items": [{"unit_cost": 100}]}
+    ).json()
+    assert invoice["balance"] == 70
+
+    refused = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tally.cli",
+            "accounts",
+            "set",
+            str(account.id),
+            "currency=usd",
+            "bogus=1",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": db_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 1
+    assert "Unknown setting: bogus." in refused.stderr

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tally.accounts import service as accounts
 from tally.config import Settings
 from tally.db import Database
+from tally.domain.account_settings import parse_settings
 from tally.domain.errors import DomainError
 from tally.migrate import upgrade
 from tally.models import Account
@@ -150,6 +151,42 @@ def accounts_list() -> None:
     """List accounts."""
     for account in _run(accounts.list_accounts):
         click.echo(f"{account.id}\t{account.name}\t{account.username}\t{account.currency}")
+
+
+@accounts_group.command("show")
+@click.argument("account_id", type=int)
+def accounts_show(account_id: int) -> None:
+    """Show an account's settings (README C21)."""
+    account = _run(lambda session: accounts.get_account(session, account_id))
+    click.echo(f"account\t{account.id}\nusername\t{account.username}")
+    for name, value in accounts.settings_of(account).items():
+        click.echo(f"{name}\t{_setting_text(value)}")
+
+
+@accounts_group.command("set")
+@click.argument("account_id", type=int)
+@click.argument("assignments", nargs=-1, required=True)
+def accounts_set(account_id: int, assignments: tuple[str, ...]) -> None:
+    """Change settings: `tally accounts set 1 auto_apply_credits=true time_zone=Europe/Paris`.
+
+    Every value is checked first; nothing changes unless all of them are valid."""
+    try:
+        values = parse_settings(list(assignments))
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    account = _run(lambda session: accounts.update_settings(session, account_id, values))
+    for name in values:
+        click.echo(f"{name}\t{_setting_text(getattr(account, name))}")
+
+
+def _setting_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(str(part) for part in value)
+    return str(value)
 
 
 @main.group("keys")

@@ -1,14 +1,16 @@
-"""Creating accounts and issuing, listing and revoking API keys."""
+"""Creating accounts, changing their settings, and issuing, listing and revoking API keys."""
 
 from __future__ import annotations
 
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tally.domain.account_settings import PARSERS
 from tally.domain.errors import NotFound
 from tally.domain.text import scrub_key
 from tally.http.auth import key_digest
@@ -89,3 +91,28 @@ async def revoke_key(session: AsyncSession, key_id: int) -> ApiKey:
 
 async def list_accounts(session: AsyncSession) -> list[Account]:
     return list(await session.scalars(select(Account).order_by(Account.id)))
+
+
+SETTING_NAMES = tuple(PARSERS)
+
+
+async def get_account(session: AsyncSession, account_id: int) -> Account:
+    account = await session.get(Account, account_id)
+    if account is None:
+        raise NotFound("Account", account_id)
+    return account
+
+
+async def update_settings(
+    session: AsyncSession, account_id: int, values: dict[str, Any]
+) -> Account:
+    """C21: settings are changed out of band; requests read them fresh, so the next request
+    of the account already follows them."""
+    account = await get_account(session, account_id)
+    for name, value in values.items():
+        setattr(account, name, value)
+    return account
+
+
+def settings_of(account: Account) -> dict[str, Any]:
+    return {name: getattr(account, name) for name in SETTING_NAMES}
