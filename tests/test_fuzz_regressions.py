@@ -3,9 +3,7 @@ Schemathesis CLI run with every check, `-c all`, on SQLite and PostgreSQL).
 
 Each failure is replayed as a plain minimal request. The server's answer is asserted exactly
 (it was right in every case below); what was wrong was the published /openapi.json, or a
-missing header. All are fixed except the request formats of group 5 (emails, currencies,
-countries, enums, id patterns): those rows stay `xfail(strict=True)` until the request
-schemas carry them.
+missing header. All are fixed; each test keeps the fix in place.
 
 The fuzzing found no 5xx, no 2xx body that breaks its declared schema, no 422 response and no
 error object off the C6 shape, on either database.
@@ -147,7 +145,7 @@ REJECTED = [
     ("/payments", {}, "Amount is missing", "amount"),
     ("/credit_balance_adjustments", {}, "Customer is missing", "customer"),
 ]
-# Known gaps: the request models do not publish these formats and ranges yet.
+# Formats, enums, patterns and ranges the request models publish (once known gaps).
 LOOSE_FORMATS = [
     ("/customers", {"name": "A", "email": "nope"}, "Email must be a valid email address", "email"),
     ("/customers", {"name": "A", "currency": "zzz"}, "Currency is invalid", "currency"),
@@ -163,12 +161,7 @@ LOOSE_FORMATS = [
     ("/items", {"name": "x", "id": "a b!"}, "Id is invalid", "id"),
     ("/payments", {"amount": 1, "customer": 0}, "Customer is invalid", "customer"),
 ]
-LOOSE = pytest.mark.xfail(
-    strict=True,
-    reason="C6.4/C6.5: the request models publish no formats, enums, patterns or ranges, so "
-    "the schema accepts this body that the server always refuses",
-)
-REJECTED = [*REJECTED, *(pytest.param(*row, marks=LOOSE) for row in LOOSE_FORMATS)]
+REJECTED = [*REJECTED, *LOOSE_FORMATS]
 
 
 def request_schema(schema: dict[str, Any], template: str) -> jsonschema_rs.Validator:
@@ -179,12 +172,7 @@ def request_schema(schema: dict[str, Any], template: str) -> jsonschema_rs.Valid
 @pytest.mark.parametrize(
     ("template", "body", "message", "param"),
     REJECTED,
-    ids=[
-        f"{r.values[0]}-{'-'.join(r.values[1])}"
-        if hasattr(r, "values")
-        else f"{r[0]}-{'-'.join(r[1]) or 'empty'}"
-        for r in REJECTED
-    ],
+    ids=[f"{r[0]}-{'-'.join(r[1]) or 'empty'}" for r in REJECTED],
 )
 def test_c6_schema_valid_request_that_is_refused(api, template, body, message, param):
     path = template

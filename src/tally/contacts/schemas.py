@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tally.http.validation import Email, Flag, Input, OptionalFlag, Text
+from tally.http.validation import Country, Email, Flag, Input, OptionalFlag, Text
 from tally.models import Contact
 
 READ_ONLY_REJECTED: frozenset[str] = frozenset()
@@ -26,7 +26,7 @@ class ContactInput(Input):
     city: Text = Field(default=None, max_length=255)
     state: Text = Field(default=None, max_length=255)
     postal_code: Text = Field(default=None, max_length=32)
-    country: Text = None
+    country: Country = None
 
 
 class ContactOut(BaseModel):

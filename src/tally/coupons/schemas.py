@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from tally.domain.catalog import shown_currency
-from tally.http.validation import Blankable, Flag, Input, Integer, Number, Text, Timestamp
+from tally.http.validation import (
+    Currency,
+    Flag,
+    Input,
+    Integer,
+    Metadata,
+    Number,
+    Text,
+    Timestamp,
+)
 from tally.models import Coupon
 
 
@@ -20,14 +29,14 @@ class CouponUpdate(Input):
     expiration_date: Timestamp = None
     max_redemptions: Integer = None
     duration: Integer = None
-    metadata: Annotated[Any, Blankable] = None
+    metadata: Metadata = None
 
 
 class CouponInput(CouponUpdate):
     """POST /coupons (coupons_tax_rates.md §2)."""
 
     id: Text = None
-    currency: Text = None
+    currency: Currency = None
     value: Number = None
     is_percent: Flag = True
 

@@ -11,13 +11,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tally.domain.money import exponent, from_minor
-from tally.http.validation import Input, Number, ObjectId, Text, Timestamp
+from tally.http.validation import Currency, Input, Number, ObjectId, Text, Timestamp
 from tally.models import Transaction
 
 
 class AdjustmentInput(Input):
     customer: ObjectId = None
-    currency: Text = None
+    currency: Currency = None
     amount: Number = None
     date: Timestamp = None
     notes: Text = Field(default=None, max_length=10_000)

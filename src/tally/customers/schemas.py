@@ -6,14 +6,18 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, WithJsonSchema
 
+from tally.domain.customers import CUSTOMER_TYPES
 from tally.http.validation import (
     Blankable,
+    Country,
+    Currency,
     Email,
     Flag,
     Input,
     Integer,
+    Metadata,
     Number,
     ObjectId,
     OptionalFlag,
@@ -36,7 +40,9 @@ class CustomerInput(Input):
         default=None, max_length=32, validation_alias=AliasChoices("number", "external_id")
     )
     email: Email = None
-    type: Text = None
+    type: Annotated[
+        Text, WithJsonSchema({"anyOf": [{"enum": [*sorted(CUSTOMER_TYPES), ""]}, {"type": "null"}]})
+    ] = None
     autopay: OptionalFlag = None
     autopay_delay_days: Integer = None
     payment_terms: Text = Field(default=None, max_length=255)
@@ -46,9 +52,9 @@ class CustomerInput(Input):
     city: Text = Field(default=None, max_length=255)
     state: Text = Field(default=None, max_length=255)
     postal_code: Text = Field(default=None, max_length=32)
-    country: Text = None
+    country: Country = None
     language: Text = None
-    currency: Text = None
+    currency: Currency = None
     chase: Flag = True
     chasing_cadence: Integer = None
     next_chase_step: Integer = None
@@ -68,7 +74,7 @@ class CustomerInput(Input):
     cc_gateway: Integer = None
     disabled_payment_methods: Annotated[list[str] | None, Blankable] = None
     active: Flag = True
-    metadata: Annotated[Any, Blankable] = None
+    metadata: Metadata = None
 
 
 class TaxRateRef(BaseModel):

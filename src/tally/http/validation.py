@@ -8,7 +8,7 @@ from typing import Annotated, Any, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 from fastapi import Request
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, WithJsonSchema
 
 from tally.domain.coerce import (
     INT32_MAX,
@@ -21,6 +21,7 @@ from tally.domain.coerce import (
     storable_decimal,
 )
 from tally.domain.errors import InvalidRequest
+from tally.domain.iso import country_codes, currency_codes
 from tally.domain.text import field_title
 from tally.http.body import read_body
 
@@ -84,6 +85,15 @@ def _blank(value: Any) -> Any:
 
 
 Text = Annotated[str | None, BeforeValidator(_text)]
+_NULL = {"type": "null"}
+_BLANK = {"type": "string", "maxLength": 0}  # C3.4: "" means null
+
+
+def _schema(*variants: dict[str, Any]) -> WithJsonSchema:
+    """The published shape of a lenient field: what it accepts, not what Python holds."""
+    return WithJsonSchema({"anyOf": [*variants, _BLANK, _NULL]})
+
+
 # Any other value where "" means null (C3.4): lists and objects sent as `field=` in a form.
 Blankable = BeforeValidator(_blank)
 # C3.3: "" is false for a boolean that cannot be null, null for one that can.
@@ -91,8 +101,22 @@ Flag = Annotated[bool, BeforeValidator(_lenient(parse_bool, blank=False))]
 OptionalFlag = Annotated[bool | None, BeforeValidator(_lenient(parse_bool))]
 Integer = Annotated[int | None, BeforeValidator(_lenient(_int_between(INT32_MIN, INT32_MAX)))]
 # A reference to another object by its id (64-bit, positive).
-ObjectId = Annotated[int | None, BeforeValidator(_lenient(_int_between(1, INT64_MAX)))]
-Number = Annotated[Decimal | None, BeforeValidator(_lenient(_storable_decimal))]
+ObjectId = Annotated[
+    int | None,
+    BeforeValidator(_lenient(_int_between(1, INT64_MAX))),
+    _schema(
+        {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
+        {"type": "string", "pattern": r"^\s*\+?0*[1-9][0-9]{0,18}\s*$"},
+    ),
+]
+Number = Annotated[
+    Decimal | None,
+    BeforeValidator(_lenient(_storable_decimal)),
+    _schema(
+        {"type": "number"},
+        {"type": "string", "pattern": r"^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$"},
+    ),
+]
 # Years 1 to 9999: date arithmetic (due dates, retries) then always stays in range.
 MIN_TIMESTAMP, MAX_TIMESTAMP = -62_135_596_800, 253_402_300_799
 
@@ -104,7 +128,28 @@ def _timestamp(value: Any) -> int | None:
 
 # Unix seconds, from an integer, a numeric string or an ISO-8601 date (C4.4).
 Timestamp = Annotated[int | None, BeforeValidator(_lenient(_timestamp))]
-Email = Annotated[str | None, BeforeValidator(_email)]
+Email = Annotated[
+    str | None,
+    BeforeValidator(_email),
+    _schema({"type": "string", "pattern": r"^[^@\s]+@[^@\s]+\.[^@\s]+$"}),
+]
+
+
+def _codes(codes: frozenset[str]) -> list[str]:
+    return sorted({*codes, *(code.upper() for code in codes), *(code.lower() for code in codes)})
+
+
+# ISO codes in either case (they are normalized on the way in, C4.6).
+Currency = Annotated[
+    str | None,
+    BeforeValidator(_text),
+    _schema({"type": "string", "enum": _codes(currency_codes())}),
+]
+Country = Annotated[
+    str | None, BeforeValidator(_text), _schema({"type": "string", "enum": _codes(country_codes())})
+]
+# C11: an object of keys and values, or "" to clear it.
+Metadata = Annotated[Any, Blankable, _schema({"type": "object"})]
 
 
 class Input(BaseModel):

@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from tally.domain.money import from_minor
 from tally.http.validation import (
     Blankable,
+    Currency,
     Input,
+    Metadata,
     Number,
     ObjectId,
     OptionalFlag,
@@ -51,14 +53,14 @@ class LineInput(Input):
     taxable: OptionalFlag = None
     discounts: RateList = None
     taxes: RateList = None
-    metadata: Annotated[Any, Blankable] = None
+    metadata: Metadata = None
 
 
 class InvoiceInput(Input):
     customer: Any = None  # an id, or an object with `id` (or without: created first)
     name: Text = Field(default=None, max_length=255)
     number: Text = Field(default=None, max_length=32)
-    currency: Text = None
+    currency: Currency = None
     autopay: OptionalFlag = None
     payment_terms: Text = Field(default=None, max_length=255)
     date: Timestamp = None
@@ -82,7 +84,7 @@ class InvoiceInput(Input):
     disabled_payment_methods: Annotated[list[str] | None, Blankable] = None
     calculate_taxes: OptionalFlag = None
     attachments: Annotated[list[Any] | None, Blankable] = None  # write-only file ids
-    metadata: Annotated[Any, Blankable] = None
+    metadata: Metadata = None
 
 
 class AppliedOut(BaseModel):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from tally.http.validation import Blankable, Flag, Input, Number, Text
+from tally.http.validation import Blankable, Currency, Flag, Input, Metadata, Number, Text
 from tally.models import CatalogItem
 from tally.tax_rates.schemas import TaxRateOut
 
@@ -22,14 +22,19 @@ class ItemUpdate(Input):
     avalara_tax_code: Text = Field(default=None, max_length=64)
     avalara_location_code: Text = Field(default=None, max_length=64)
     gl_account: Text = Field(default=None, max_length=64)
-    metadata: Annotated[Any, Blankable] = None
+    metadata: Metadata = None
 
 
 class ItemInput(ItemUpdate):
     """POST /items (items.md §2)."""
 
-    id: Text = None
-    currency: Text = None
+    id: Annotated[
+        Text,
+        WithJsonSchema(
+            {"anyOf": [{"type": "string", "pattern": "^[A-Za-z0-9_:-]{2,64}$"}, {"type": "null"}]}
+        ),
+    ] = None
+    currency: Currency = None
     unit_cost: Number = None
     taxable: Flag = True
     # Tax-rate ids (or tax-rate objects, whose `id` is used), IT6.

@@ -10,7 +10,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tally.domain.credit_ledger import BALANCE
 from tally.domain.money import exponent, from_minor
-from tally.http.validation import Blankable, Input, Number, ObjectId, Text, Timestamp
+from tally.http.validation import (
+    Blankable,
+    Currency,
+    Input,
+    Metadata,
+    Number,
+    ObjectId,
+    Text,
+    Timestamp,
+)
 from tally.models import Payment, Transaction
 from tally.transactions.schemas import receipt_url
 
@@ -28,14 +37,14 @@ class SplitInput(Input):
 class PaymentInput(Input):
     customer: ObjectId = None
     date: Timestamp = None
-    currency: Text = None
+    currency: Currency = None
     amount: Number = None
     method: Text = None
     ach_sender_id: Text = Field(default=None, max_length=255)
     reference: Text = Field(default=None, max_length=255)
     source: Text = Field(default=None, max_length=64)
     notes: Text = Field(default=None, max_length=10_000)
-    metadata: Annotated[Any, Blankable] = None
+    metadata: Metadata = None
     # A list of splits (JSON, or `applied_to[0][type]=...` in a form); checked by the service.
     applied_to: Annotated[Any, Blankable] = None
     attachments: Annotated[list[Any] | None, Blankable] = None

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from tally.domain.catalog import shown_currency
-from tally.http.validation import Blankable, Flag, Input, Number, Text
+from tally.http.validation import Currency, Flag, Input, Metadata, Number, Text
 from tally.models import TaxRate
 
 
@@ -16,11 +16,11 @@ class TaxRateInput(Input):
 
     id: Text = None
     name: Text = Field(default=None, max_length=255)
-    currency: Text = None
+    currency: Currency = None
     value: Number = None
     is_percent: Flag = True
     inclusive: Flag = False
-    metadata: Annotated[Any, Blankable] = None
+    metadata: Metadata = None
 
 
 class TaxRateUpdate(Input):
@@ -28,7 +28,7 @@ class TaxRateUpdate(Input):
     are ignored, not refused (CT6)."""
 
     name: Text = Field(default=None, max_length=255)
-    metadata: Annotated[Any, Blankable] = None
+    metadata: Metadata = None
 
 
 class TaxRateOut(BaseModel):

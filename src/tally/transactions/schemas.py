@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from tally.domain.money import exponent, from_minor
-from tally.http.validation import Blankable, Input, Number, ObjectId, Text, Timestamp
+from tally.http.validation import (
+    Currency,
+    Input,
+    Metadata,
+    Number,
+    ObjectId,
+    Text,
+    Timestamp,
+)
 from tally.models import Transaction
 
 READ_ONLY_REJECTED: frozenset[str] = frozenset()
@@ -25,11 +33,11 @@ class TransactionInput(Input):
     status: Text = None
     gateway: Text = Field(default=None, max_length=64)
     gateway_id: Text = Field(default=None, max_length=255)
-    currency: Text = None
+    currency: Currency = None
     amount: Number = None
     notes: Text = Field(default=None, max_length=10_000)
     failure_reason: Text = Field(default=None, max_length=255)
-    metadata: Annotated[Any, Blankable] = None
+    metadata: Metadata = None
 
 
 class RefundInput(Input):
