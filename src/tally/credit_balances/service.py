@@ -15,7 +15,7 @@ from tally.domain import customers as customer_rules
 from tally.domain.coerce import fits_int
 from tally.domain.credit_ledger import BALANCE
 from tally.domain.errors import InvalidRequest, NotFound
-from tally.domain.money import exponent, to_minor
+from tally.domain.money import storable_minor
 from tally.http.listing import (
     FilterField,
     ListQuery,
@@ -69,8 +69,8 @@ def _credit(amount: Any, currency: str) -> int:
     """The adjustment's amount in minor units: required, non-zero, storable."""
     if amount is None:
         raise InvalidRequest("Amount is missing", "amount")
-    minor = to_minor(amount, exponent(currency))
-    if minor == 0 or not fits_int(minor) or not fits_int(-minor):  # stored negated
+    minor = storable_minor(amount, currency)
+    if minor == 0 or not fits_int(-minor):  # stored negated
         raise InvalidRequest("Amount is invalid", "amount")
     return minor
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal, localcontext
 
+from tally.domain.coerce import INT64_MAX, INT64_MIN
+from tally.domain.errors import InvalidRequest
+
 # C12.1, kept exactly as the backend has it (KWD/JOD/OMR/TND use 2, not ISO's 3).
 ZERO_DECIMAL = frozenset(
     {
@@ -56,6 +59,15 @@ def to_minor(amount: Decimal, exp: int) -> int:
     """m(d) of invoices.md §5: a decimal amount in minor units, rounded half away from zero."""
     with localcontext(MONEY_CONTEXT):
         return round_half_up(amount.scaleb(exp))
+
+
+def storable_minor(amount: Decimal, currency: str, param: str = "amount") -> int:
+    """An amount in minor units of `currency`, refused (param `param`) when it does not fit
+    the 64-bit minor-unit columns."""
+    minor = to_minor(amount, exponent(currency))
+    if not INT64_MIN <= minor <= INT64_MAX:
+        raise InvalidRequest("Amount is invalid", param)
+    return minor
 
 
 def from_minor(minor: int, exp: int) -> Decimal:

@@ -21,6 +21,7 @@ from tally.domain.metadata import normalize_metadata
 from tally.domain.money import exponent, from_minor
 from tally.domain.numbering import number_taken
 from tally.domain.payment_terms import AUTOPAY_TERMS, due_date
+from tally.files import check_attachments
 from tally.http.listing import (
     FilterField,
     ListQuery,
@@ -524,13 +525,6 @@ def _check_amounts(document: Document) -> None:
         raise InvalidRequest("Total is invalid", "total")
 
 
-def _check_attachments(data: InvoiceInput) -> None:
-    """§15: attachments must name existing files. Files arrive with files_notes.md; until
-    then no file id exists, so any id is unknown."""
-    for file_id in data.attachments or []:
-        raise InvalidRequest(f"No such file: {file_id}", "attachments")
-
-
 def _apply_terms(ctx: Context, invoice: Invoice, *, due_date_sent: bool) -> None:
     """D3/D4/A2: the due date follows the terms unless it was given explicitly."""
     if invoice.autopay:
@@ -592,7 +586,7 @@ def _is_paid_event(before: dict[str, Any] | None, document: Document) -> bool:
 
 async def create(ctx: Context, data: InvoiceInput) -> Document:
     sent = data.model_fields_set
-    _check_attachments(data)
+    check_attachments(data.attachments)
     customer = await _customer_for_create(ctx, data.customer)
     account = ctx.account
     invoice = Invoice(
@@ -737,7 +731,7 @@ async def _finish_update(
 
 async def update(ctx: Context, invoice_id: int, data: InvoiceInput) -> Document:
     sent = data.model_fields_set
-    _check_attachments(data)
+    check_attachments(data.attachments)
     document = await _editable(ctx, invoice_id, reopen=data.closed is False)
     invoice = document.invoice
     before = await event_snapshot(ctx, document)

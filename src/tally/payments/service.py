@@ -23,12 +23,13 @@ from tally.customers import repository as customers
 from tally.customers import service as customer_service
 from tally.domain import customers as customer_rules
 from tally.domain import payments as rules
-from tally.domain.coerce import fits_int, parse_bool
+from tally.domain.coerce import parse_bool
 from tally.domain.credit_ledger import BALANCE
 from tally.domain.errors import InvalidRequest, NotFound
 from tally.domain.metadata import normalize_metadata
-from tally.domain.money import exponent, from_minor, to_minor
+from tally.domain.money import exponent, from_minor, storable_minor
 from tally.domain.transactions import paid_effect
+from tally.files import check_attachments
 from tally.http.listing import (
     FilterField,
     ListQuery,
@@ -182,13 +183,6 @@ async def _lock_rows(ctx: Context, rows: Sequence[Transaction]) -> None:
 # ---------------------------------------------------------------------------- input
 
 
-def _minor(amount: Any, currency: str, param: str) -> int:
-    minor = to_minor(amount, exponent(currency))
-    if not fits_int(minor):
-        raise InvalidRequest("Amount is invalid", param)
-    return minor
-
-
 def _split_entries(raw: Any) -> list[SplitInput]:
     """The `applied_to` list, each entry's fields typed; amounts stay decimal until the
     payment's currency is known (PY3 may infer it from a document)."""
@@ -214,7 +208,7 @@ def _to_splits(entries: Sequence[SplitInput], currency: str) -> list[rules.Split
     splits = [
         rules.check_split(
             data.type,
-            None if data.amount is None else _minor(data.amount, currency, PARAM),
+            None if data.amount is None else storable_minor(data.amount, currency, PARAM),
             currency,
             invoice=data.invoice,
             estimate=data.estimate,
@@ -252,19 +246,16 @@ async def _first_document_customer(
             if document is None:
                 raise InvalidRequest(f"Could not find invoice: {entry.invoice}", PARAM)
             return document.customer_id, document.currency
-        if entry.estimate is not None:
-            raise InvalidRequest(f"Could not find estimate: {entry.estimate}", PARAM)
-        if entry.credit_note is not None:
-            raise InvalidRequest(f"Could not find credit note: {entry.credit_note}", PARAM)
+        _refuse_missing_documents(entry.estimate, entry.credit_note)
     return None
 
 
-def _refuse_missing_documents(split: rules.Split) -> None:
+def _refuse_missing_documents(estimate: int | None, credit_note: int | None) -> None:
     """Estimates and credit notes arrive with their own issues; until then none exists."""
-    if split.estimate is not None:
-        raise InvalidRequest(f"Could not find estimate: {split.estimate}", PARAM)
-    if split.credit_note is not None:
-        raise InvalidRequest(f"Could not find credit note: {split.credit_note}", PARAM)
+    if estimate is not None:
+        raise InvalidRequest(f"Could not find estimate: {estimate}", PARAM)
+    if credit_note is not None:
+        raise InvalidRequest(f"Could not find credit note: {credit_note}", PARAM)
 
 
 # ---------------------------------------------------------------------------- reconcile
@@ -404,7 +395,7 @@ async def _reconcile(
     `propagate` copies the payment's date, method, reference and notes onto the splits that
     stay (PY14)."""
     for split in wanted:
-        _refuse_missing_documents(split)
+        _refuse_missing_documents(split.estimate, split.credit_note)
     if keep_existing:
         plan = _plan(existing, wanted)
     else:  # PY13: nothing of the old payer's splits stays
@@ -526,7 +517,7 @@ def _finish_balance(payment: Payment, splits: Sequence[rules.Split]) -> None:
 
 async def create(ctx: Context, data: PaymentInput) -> Payment:
     sent = data.model_fields_set
-    _check_attachments(data)
+    check_attachments(data.attachments)
     method = rules.method(data.method)
     chosen_currency = customer_rules.currency(data.currency) if data.currency else None
     customer: Customer | None = None
@@ -549,7 +540,7 @@ async def create(ctx: Context, data: PaymentInput) -> Payment:
     splits = _to_splits(entries, currency)
     if data.amount is None:
         raise InvalidRequest("Amount is missing", "amount")
-    amount = rules.check_amount(_minor(data.amount, currency, "amount"))
+    amount = rules.check_amount(storable_minor(data.amount, currency))
 
     payment = Payment(
         account_id=ctx.account_id,
@@ -585,7 +576,7 @@ async def update(ctx: Context, payment_id: int, data: PaymentInput) -> Payment:
     payment = await _get(ctx, payment_id, lock=True)
     if payment.voided:
         raise InvalidRequest("The payment is voided and cannot be edited.", "voided")  # PY16
-    _check_attachments(data)
+    check_attachments(data.attachments)
     existing = await _stored_splits(ctx, payment)
     before = await event_snapshot(ctx, payment)
 
@@ -615,15 +606,14 @@ async def update(ctx: Context, payment_id: int, data: PaymentInput) -> Payment:
             )
     if currency != payment.currency:
         # The same amount, counted in the new currency's minor units (C12).
-        old_exp, new_exp = exponent(payment.currency), exponent(currency)
-        payment.amount = to_minor(from_minor(payment.amount, old_exp), new_exp)
-        if not fits_int(payment.amount):
-            raise InvalidRequest("Amount is invalid", "amount")
+        payment.amount = storable_minor(
+            from_minor(payment.amount, exponent(payment.currency)), currency
+        )
     payment.currency = currency
     if "amount" in sent:
         if data.amount is None:
             raise InvalidRequest("Amount is invalid", "amount")
-        payment.amount = rules.check_amount(_minor(data.amount, currency, "amount"))
+        payment.amount = rules.check_amount(storable_minor(data.amount, currency))
     if "method" in sent:
         payment.method = rules.method(data.method)
     if "date" in sent and data.date is not None:
@@ -722,12 +712,6 @@ async def apply_credit(ctx: Context, invoice: Invoice) -> Payment | None:
         "payment", payment.id, await event_snapshot(ctx, payment), related=_related(payment, stored)
     )
     return payment
-
-
-def _check_attachments(data: PaymentInput) -> None:
-    """Files arrive with files_notes.md; until then no file id exists."""
-    for file_id in data.attachments or []:
-        raise InvalidRequest(f"No such file: {file_id}", "attachments")
 
 
 # ---------------------------------------------------------------------------- listing

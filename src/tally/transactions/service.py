@@ -14,11 +14,10 @@ from tally.customers import repository as customers
 from tally.customers import service as customer_service
 from tally.domain import customers as customer_rules
 from tally.domain import transactions as rules
-from tally.domain.coerce import fits_int
 from tally.domain.credit_ledger import BALANCE, credit_effect
 from tally.domain.errors import InvalidRequest, NotFound
 from tally.domain.metadata import normalize_metadata
-from tally.domain.money import exponent, to_minor
+from tally.domain.money import storable_minor
 from tally.http.listing import (
     FilterField,
     ListQuery,
@@ -196,13 +195,6 @@ async def _locked(
     return await _get(ctx, transaction_id, lock=True), document, before
 
 
-def _minor(amount: Any, currency: str) -> int:
-    minor = to_minor(amount, exponent(currency))
-    if not fits_int(minor):  # beyond the 64-bit minor-unit column
-        raise InvalidRequest("Amount is invalid", "amount")
-    return minor
-
-
 # ---------------------------------------------------------------------------- use cases
 
 
@@ -253,7 +245,7 @@ async def create(ctx: Context, data: TransactionInput) -> Transaction:
         currency = chosen
     if data.amount is None:
         raise InvalidRequest("Amount is missing", "amount")
-    amount = _minor(data.amount, currency)
+    amount = storable_minor(data.amount, currency)
     rules.check_amount(kind, amount)
 
     parent: Transaction | None = None
@@ -376,7 +368,7 @@ async def update(ctx: Context, transaction_id: int, data: TransactionInput) -> T
     if "amount" in sent:
         if data.amount is None:
             raise InvalidRequest("Amount is invalid", "amount")
-        new_amount = _minor(data.amount, transaction.currency)
+        new_amount = storable_minor(data.amount, transaction.currency)
         rules.check_amount(transaction.type, new_amount)
         if transaction.type == "refund" and new_amount != transaction.amount:
             raise InvalidRequest("Refund amount cannot be changed.", "amount")
@@ -547,7 +539,7 @@ async def refund(ctx: Context, transaction_id: int, data: RefundInput) -> Transa
         raise InvalidRequest(PAYMENT_OWNED_REFUND)  # PY19
     if data.amount is None:
         raise InvalidRequest("Amount is missing", "amount")
-    amount = _minor(data.amount, original.currency)
+    amount = storable_minor(data.amount, original.currency)
     await _check_refund_room(ctx, original, amount, status="succeeded")
     refund_row = Transaction(
         account_id=ctx.account_id,
