@@ -22,7 +22,9 @@ def db_url() -> str:
 
 @pytest.fixture(scope="session")
 def app_client(db_url: str) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=db_url, test_mode=True))
+    # No embedded worker: a periodic sweep in the background would add events to other tests'
+    # accounts at random moments. Job tests run jobs through the test hooks or a Worker.
+    app = create_app(Settings(database_url=db_url, test_mode=True, worker="off"))
     with TestClient(app, base_url="http://localhost:8000") as client:
         yield client
 

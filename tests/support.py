@@ -90,7 +90,14 @@ class ServerProcess:
     def __init__(self, url: str, workers: int = 1, **env: str) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        environment = {**os.environ, "DATABASE_URL": url, "TEST_MODE": "true", **env}
+        # WORKER=off unless a test asks for the embedded worker (see tests/conftest.py).
+        environment = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "TEST_MODE": "true",
+            "WORKER": "off",
+            **env,
+        }
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as the server
             prefix="tally-server-", suffix=".log", delete=False
         )

@@ -250,7 +250,7 @@ def test_unexpected_error_is_a_json_500_with_api_headers(db_url, account):
     """C5/C6: a bug still answers in the error shape, with a correlation id and C2.7 headers."""
     from starlette.testclient import TestClient
 
-    app = create_app(Settings(database_url=db_url, test_mode=True))
+    app = create_app(Settings(database_url=db_url, test_mode=True, worker="off"))
 
     @app.get("/_boom")
     async def boom() -> None:

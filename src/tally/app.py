@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +18,7 @@ from tally.coupons.router import router as coupons_router
 from tally.credit_balances.router import router as credit_balances_router
 from tally.customers.router import router as customers_router
 from tally.db import Database
+from tally.emails.router import router as emails_router
 from tally.events.router import router as events_router
 from tally.http.auth import ApiKeyAuth
 from tally.http.docs import install_openapi
@@ -25,9 +28,12 @@ from tally.http.middleware import BodySizeLimit, WireConventions
 from tally.http.ratelimit import ConcurrencyLimit
 from tally.invoices.router import router as invoices_router
 from tally.items.router import router as items_router
+from tally.jobs.catalog import HANDLERS, PERIODIC
+from tally.jobs.worker import Worker
 from tally.jsonenc import dumps
 from tally.migrate import check_schema
 from tally.payments.router import router as payments_router
+from tally.portal.router import router as portal_router
 from tally.tax_rates.router import router as tax_rates_router
 from tally.testhooks.router import router as test_router
 from tally.transactions.router import router as transactions_router
@@ -42,12 +48,23 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     settings = settings or Settings()
     database = Database(settings)
     clock = Clock()
+    worker = Worker(database, clock, settings, HANDLERS, PERIODIC)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if check_migrations:
             await check_schema(database.engine, settings.database_url)
+        stop = asyncio.Event()
+        running = asyncio.create_task(worker.run(stop)) if settings.worker == "embedded" else None
         yield
+        stop.set()
+        if running is not None:
+            try:
+                await asyncio.wait_for(running, timeout=10)
+            except TimeoutError:  # a job still talking to a slow SMTP server
+                running.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await running
         await database.dispose()
 
     app = FastAPI(
@@ -62,6 +79,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.state.settings = settings
     app.state.database = database
     app.state.clock = clock
+    app.state.worker = worker
 
     @app.get("/health", include_in_schema=False)
     async def health() -> Response:
@@ -77,6 +95,8 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.include_router(transactions_router)
     app.include_router(payments_router)
     app.include_router(credit_balances_router)
+    app.include_router(emails_router)
+    app.include_router(portal_router)
     if settings.test_mode:
         app.include_router(test_router)
 

@@ -16,6 +16,7 @@ from tally.config import Settings
 from tally.db import Database
 from tally.domain.account_settings import parse_settings
 from tally.domain.errors import DomainError
+from tally.jobs.cli import jobs_group, worker_command
 from tally.migrate import upgrade
 from tally.models import Account
 
@@ -218,6 +219,10 @@ def keys_revoke(key_id: int) -> None:
     """Revoke a key; requests using it then get 401."""
     key = _run(lambda session: accounts.revoke_key(session, key_id))
     click.echo(f"Key {key.id} revoked.")
+
+
+main.add_command(worker_command)
+main.add_command(jobs_group)
 
 
 if __name__ == "__main__":  # pragma: no cover

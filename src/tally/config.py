@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/tally.db"
@@ -39,6 +40,30 @@ class Settings(BaseSettings):
     db_max_overflow: int | None = None
     sqlite_busy_timeout_ms: int = 30_000
 
+    # Background jobs (issue 5, C23). "embedded": every server process also runs a worker;
+    # "off": jobs wait for a separate `tally worker` process.
+    worker: Literal["embedded", "off"] = "embedded"
+    # How often an idle worker looks for due jobs (a commit in the same process that
+    # enqueues a job wakes it at once).
+    job_poll_seconds: float = Field(default=1.0, gt=0)
+    # Retry n waits min(max, base * 2^(n-1)) seconds of the business clock.
+    job_retry_base_seconds: int = Field(default=30, ge=0)
+    job_retry_max_seconds: int = Field(default=3600, ge=0)
+    # A running job whose worker died is taken over once this lease (wall clock) ends.
+    job_lease_seconds: int = Field(default=300, ge=10)
+
+    # Email delivery for accounts whose `email_sending` is `smtp` (emails.md EM10).
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    # "none": plain SMTP; "starttls": upgrade after connecting (port 587);
+    # "ssl": implicit TLS from the first byte (port 465).
+    smtp_tls: Literal["none", "starttls", "ssl"] = "none"
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    # The From address; the display name is the account's name.
+    email_from: str = "billing@localhost"
+
     @cached_property
     def effective_rate_limit(self) -> int:
         if self.rate_limit_concurrency is not None:
@@ -50,6 +75,14 @@ class Settings(BaseSettings):
         if self.db_max_overflow is not None:
             return max(0, self.db_max_overflow)
         return max(10, self.effective_rate_limit + 10 - self.db_pool_size)
+
+    @property
+    def job_public_base_url(self) -> str:
+        """C18 links in what jobs write (events), where there is no request to derive them
+        from: the configured public base, else the configured API base + /portal."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        return f"{(self.api_base_url or 'http://127.0.0.1:8000').rstrip('/')}/portal"
 
     @property
     def is_sqlite(self) -> bool:

@@ -655,6 +655,7 @@ async def create(ctx: Context, data: InvoiceInput) -> Document:
     await _persist(ctx, document, number_sent=bool(data.number))
     snapshot = await event_snapshot(ctx, document)
     related = [("customer", customer.id)]
+    _note_past_due(invoice, snapshot)
     ctx.events.created("invoice", invoice.id, snapshot, related=related)
     if _is_paid_event(None, document) and not invoice.draft:
         ctx.events.updated(
@@ -678,6 +679,12 @@ async def _editable(ctx: Context, invoice_id: int, reopen: bool) -> Document:
     return document
 
 
+def _note_past_due(invoice: Invoice, snapshot: dict[str, Any]) -> None:
+    """Whether the event being recorded already tells followers the invoice is past due,
+    so that the mark_past_due job announces only the lapses no write reported."""
+    invoice.past_due_notified = snapshot["status"] == "past_due"
+
+
 async def _record_change(ctx: Context, document: Document, before: dict[str, Any]) -> bool:
     """If anything but `updated_at` changed: bump it and record invoice.updated, or
     invoice.paid when the change paid the invoice (EV3, EV6). True when it did."""
@@ -690,6 +697,7 @@ async def _record_change(ctx: Context, document: Document, before: dict[str, Any
     invoice.updated_at = ctx.now
     after["updated_at"] = ctx.now
     event_type = "invoice.paid" if _is_paid_event(before, document) else None
+    _note_past_due(invoice, after)
     ctx.events.updated(
         "invoice",
         invoice.id,

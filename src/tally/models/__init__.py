@@ -4,9 +4,11 @@ from tally.models.account import Account, ApiKey, Sequence
 from tally.models.base import Base
 from tally.models.catalog import CatalogItem, Coupon, TaxRate
 from tally.models.customer import Contact, Customer
+from tally.models.email import Email, EmailMessage
 from tally.models.event import Event, EventAssociation
 from tally.models.idempotency import IdempotentRequest
 from tally.models.invoice import AppliedRate, Invoice, LineItem
+from tally.models.job import Job, JobSchedule
 from tally.models.payment import Payment
 from tally.models.transaction import Transaction
 
@@ -27,10 +29,14 @@ __all__ = [
     "Contact",
     "Coupon",
     "Customer",
+    "Email",
+    "EmailMessage",
     "Event",
     "EventAssociation",
     "IdempotentRequest",
     "Invoice",
+    "Job",
+    "JobSchedule",
     "LineItem",
     "Payment",
     "Sequence",

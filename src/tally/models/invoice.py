@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
@@ -70,6 +71,10 @@ class Invoice(Base):
     date_paid: Mapped[int | None] = mapped_column(Timestamp)
     date_voided: Mapped[int | None] = mapped_column(Timestamp)
     last_sent: Mapped[int | None] = mapped_column(Timestamp)
+    # Set by the mark_past_due job once it has announced that the due date passed (S8 is
+    # time-driven, so no write records that change); cleared when the invoice stops being
+    # past due, so a later lapse is announced again.
+    past_due_notified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[int] = mapped_column(Timestamp)
     updated_at: Mapped[int] = mapped_column(Timestamp)
 

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from tally.context import Context
 from tally.domain.coerce import parse_decimal, parse_timestamp
 from tally.domain.errors import InvalidRequest, NotFound
+from tally.http.auth import Principal
 from tally.http.body import read_body
 from tally.http.context import RequestContext, request_context
+from tally.jobs.catalog import HANDLERS
+from tally.jobs.queue import JobRun
+from tally.jsonenc import dumps
 
 router = APIRouter(tags=["test hooks"], include_in_schema=False)
-# Periodic jobs register here as they arrive (C23.1); a job takes the request context.
-JOBS: dict[str, Callable[[Context], Awaitable[object]]] = {}
+# `POST /_test/jobs/due/run` runs every queued job of the caller's account that is due now.
+DUE = "due"
 
 
 @router.post("/_test/clock")
@@ -33,9 +34,31 @@ async def set_clock(request: Request, ctx: RequestContext = Depends(request_cont
 
 
 @router.post("/_test/jobs/{name}/run")
-async def run_job(name: str, ctx: RequestContext = Depends(request_context)) -> Response:
-    job = JOBS.get(name)
-    if job is None:
+async def run_job(name: str, request: Request) -> Response:
+    """Run a job now, for the caller's account only, and wait for it.
+
+    No request session here: jobs open their own write transactions, and on SQLite a
+    request holding one would wait on itself."""
+    principal: Principal = request.scope["state"]["principal"]
+    state = request.app.state
+    account_id = principal.account.id
+    if name == DUE:
+        ran = await state.worker.run_due(account_id=account_id)
+        return Response(dumps({"job": name, "ran": ran}), media_type="application/json")
+    handler = HANDLERS.get(name)
+    if handler is None:
         raise NotFound("Job", name)
-    await job(ctx)
-    return await ctx.respond(200, {"job": name, "ran": True})
+    await handler(
+        JobRun(
+            id=None,
+            name=name,
+            account_id=account_id,
+            payload={},
+            attempts=1,
+            max_attempts=1,
+            now=state.clock.now(),
+            database=state.database,
+            settings=state.settings,
+        )
+    )
+    return Response(dumps({"job": name, "ran": 1}), media_type="application/json")

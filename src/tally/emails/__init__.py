@@ -1,0 +1,1 @@
+"""Sending documents by email (emails.md): render, store, deliver (outbox or SMTP)."""

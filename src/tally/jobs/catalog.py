@@ -1,0 +1,15 @@
+"""Every job the worker knows, and how often the periodic ones run (C23.1)."""
+
+from __future__ import annotations
+
+from tally.invoices.past_due import mark_past_due
+from tally.jobs.queue import Handler
+
+HANDLERS: dict[str, Handler] = {
+    "mark_past_due": mark_past_due,
+}
+
+# Periodic jobs: name -> interval in seconds of the business clock.
+PERIODIC: dict[str, int] = {
+    "mark_past_due": 60,  # invoices.md S12
+}
