@@ -426,10 +426,10 @@ def test_due_hook_runs_only_the_callers_jobs(api: Any, other_api: Any, db_url: s
     async def main() -> tuple[int, int]:
         database = Database(settings_for(db_url))
         try:
-            (mine,) = await add_jobs(database, api.account.id, 1, "mark_past_due", Clock().now())
-            (theirs,) = await add_jobs(
-                database, other_api.account.id, 1, "mark_past_due", Clock().now()
-            )
+            # A minute back: other tests move the app's clock and leave it up to a second behind.
+            earlier = Clock().now() - 60
+            (mine,) = await add_jobs(database, api.account.id, 1, "mark_past_due", earlier)
+            (theirs,) = await add_jobs(database, other_api.account.id, 1, "mark_past_due", earlier)
             return mine, theirs
         finally:
             await database.dispose()
