@@ -50,6 +50,7 @@ class World:
     pay_split: int = 0
     credit_split: int = 0
     adjustment: int = 0
+    email: str = ""
 
 
 def _created(r):
@@ -132,6 +133,10 @@ def world(api, other_api):
     assert api.get(f"/invoices/{inv['id']}").json()["balance"] == 57.25
     assert api.get(f"/customers/{x['id']}").json()["credit_balance"] == 35
     assert api.get(f"/customers/{x['id']}/balance").json()["available_credits"] == 35
+    # An email of A's invoice (emails.md; outbox mode): its id is a 32-hex string.
+    emails = api.post(f"/invoices/{inv['id']}/emails", json={"to": "ap@a-x.example"})
+    assert emails.status_code == 201, emails.text
+    email_id = emails.json()[0]["id"]
     events = api.get("/events")
     assert events.status_code == 200, events.text
     a_events = [e["id"] for e in events.json()]
@@ -167,6 +172,7 @@ def world(api, other_api):
         pay_split=pay_split,
         credit_split=credit_split,
         adjustment=adjustment["id"],
+        email=email_id,
     )
 
 
@@ -217,6 +223,7 @@ def state_of(
         "/transactions",
         "/payments",
         "/credit_balance_adjustments",
+        "/emails",
     ):
         r = client.get(path)
         state[path] = (r.headers["X-Total-Count"], r.json())
@@ -579,6 +586,77 @@ def _adjustment_delete(b, w):
     ]
 
 
+def email_missing(eid):
+    return f"Email was not found: {eid}"
+
+
+def _invoice_emails(b, w):
+    p = f"/invoices/{w.inv}/emails"
+    return [
+        (b.post(p), invoice_missing(w)),
+        (b.post(p, json={"to": [{"email": "b@example.com"}]}), invoice_missing(w)),
+        (
+            b.post(p, data={"to[0][email]": "b@example.com", "bcc": "b2@example.com"}),
+            invoice_missing(w),
+        ),
+        # A would get 400s for these; B must only learn that the invoice does not exist.
+        (b.post(p, json={"template": "nope"}), invoice_missing(w)),
+        (b.post(p, json={"to": [{"email": "not-an-address"}]}), invoice_missing(w)),
+    ]
+
+
+def _customer_emails(b, w):
+    p = f"/customers/{w.x}/emails"
+    return [
+        (b.post(p), customer_missing(w)),
+        (b.post(p, json={"type": "open_item"}), customer_missing(w)),
+        (b.post(p, data={"type": "balance_forward", "to": "b@example.com"}), customer_missing(w)),
+        (b.post(p, json={"type": "weekly"}), customer_missing(w)),
+    ]
+
+
+def _payment_emails(b, w):
+    p = f"/payments/{w.payment}/emails"
+    missing = payment_missing(w.payment)
+    return [(b.post(p), missing), (b.post(p, json={"to": "b@example.com"}), missing)]
+
+
+def _transaction_emails(b, w):
+    return [
+        (b.post(f"/transactions/{w.txn}/emails"), transaction_missing(w.txn)),
+        (
+            b.post(f"/transactions/{w.txn}/emails", json={"to": "b@example.com"}),
+            transaction_missing(w.txn),
+        ),
+        (b.post(f"/transactions/{w.pay_split}/emails"), transaction_missing(w.pay_split)),
+        # No receipt for an adjustment in A (400); B sees only the 404.
+        (b.post(f"/transactions/{w.adjustment}/emails"), transaction_missing(w.adjustment)),
+    ]
+
+
+def _refused_feature(prefix, kind):
+    """EM16: 400 for A's own documents, 404 for B."""
+
+    def requests(b, w):
+        ident, missing = (
+            (w.inv, invoice_missing(w)) if prefix == "/invoices" else (w.x, customer_missing(w))
+        )
+        return [
+            (b.post(f"{prefix}/{ident}/{kind}"), missing),
+            (b.post(f"{prefix}/{ident}/{kind}", json={"to": [{"phone": "+15555550100"}]}), missing),
+        ]
+
+    return {("POST", f"{prefix}/{{}}/{kind}"): requests}
+
+
+def _email_get(b, w):
+    return [(b.get(f"/emails/{w.email}"), email_missing(w.email))]
+
+
+def _email_message(b, w):
+    return [(b.get(f"/emails/{w.email}/message"), email_missing(w.email))]
+
+
 def _catalog_routes(prefix, attr, object_name):
     """GET/PATCH/DELETE on a string-id catalog resource (items.md, coupons_tax_rates.md)."""
 
@@ -634,6 +712,16 @@ CROSS_TENANT = {
     ("GET", "/credit_balance_adjustments/{}"): _adjustment_get,
     ("PATCH", "/credit_balance_adjustments/{}"): _adjustment_patch,
     ("DELETE", "/credit_balance_adjustments/{}"): _adjustment_delete,
+    ("POST", "/invoices/{}/emails"): _invoice_emails,
+    ("POST", "/customers/{}/emails"): _customer_emails,
+    ("POST", "/payments/{}/emails"): _payment_emails,
+    ("POST", "/transactions/{}/emails"): _transaction_emails,
+    **_refused_feature("/invoices", "text_messages"),
+    **_refused_feature("/invoices", "letters"),
+    **_refused_feature("/customers", "text_messages"),
+    **_refused_feature("/customers", "letters"),
+    ("GET", "/emails/{}"): _email_get,
+    ("GET", "/emails/{}/message"): _email_message,
     **_catalog_routes("/items", "item", "Item"),
     **_catalog_routes("/catalog_items", "item", "Item"),
     **_catalog_routes("/coupons", "coupon", "Coupon"),
@@ -641,8 +729,20 @@ CROSS_TENANT = {
 }
 
 # Routes with a path parameter that name no account object, with the reason.
+PORTAL = (
+    "C18 capability URL, no API key: another account's identifier gives the same 404 page "
+    "(tests/test_portal.py)"
+)
 NOT_TENANT_OBJECTS = {
     ("POST", "/_test/jobs/{}/run"): "C23.2 test hook: the parameter is a job name",
+    ("GET", "/portal/invoices/{}/{}"): PORTAL,
+    ("GET", "/portal/invoices/{}/{}/pdf"): PORTAL,
+    ("GET", "/portal/invoices/{}/{}/payment"): PORTAL,
+    ("GET", "/portal/payments/{}/{}"): PORTAL,
+    ("GET", "/portal/payments/{}/{}/pdf"): PORTAL,
+    ("GET", "/portal/statements/{}/{}"): PORTAL,
+    ("GET", "/portal/statements/{}/{}/pdf"): PORTAL,
+    ("GET", "/portal/{}"): PORTAL,
 }
 
 
@@ -730,6 +830,7 @@ def test_c2_9_foreign_id_answers_like_missing_id(api, other_api, world, route):
         pay_split=10**12 + 12,
         credit_split=10**12 + 13,
         adjustment=10**12 + 14,
+        email="0" * 32,
     )
     foreign = CROSS_TENANT[route](other_api, world)
     absent = CROSS_TENANT[route](other_api, missing)

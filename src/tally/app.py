@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -54,6 +55,9 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if check_migrations:
             await check_schema(database.engine, settings.database_url)
+        # What startup built (modules, routes, templates) lives as long as the process: keep
+        # it out of every garbage collection's scan.
+        gc.freeze()
         stop = asyncio.Event()
         running = asyncio.create_task(worker.run(stop)) if settings.worker == "embedded" else None
         yield

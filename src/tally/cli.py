@@ -16,6 +16,7 @@ from tally.config import Settings
 from tally.db import Database
 from tally.domain.account_settings import parse_settings
 from tally.domain.errors import DomainError
+from tally.emails.cli import emails_group
 from tally.jobs.cli import jobs_group, worker_command
 from tally.migrate import upgrade
 from tally.models import Account
@@ -223,6 +224,7 @@ def keys_revoke(key_id: int) -> None:
 
 main.add_command(worker_command)
 main.add_command(jobs_group)
+main.add_command(emails_group)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -381,3 +381,17 @@ def test_ev4_chain_of_updates_keeps_first_value(totals: list[int]) -> None:
         assert [(e.object, e.previous) for e in events] == [
             ({"total": totals[-1]}, {"total": totals[0]})
         ]
+
+
+def test_an_occurrence_stands_alone_and_never_absorbs_a_change() -> None:
+    """EV7: invoice.viewed then invoice.updated in one request stay two events, in order."""
+    buffer = EventBuffer()
+    before = {"id": 1, "status": "sent", "updated_at": 1}
+    after = {"id": 1, "status": "viewed", "updated_at": 2}
+    buffer.occurred("invoice.viewed", "invoice", 1, after)
+    buffer.updated("invoice", 1, before, after)
+    events = buffer.drain()
+    assert [(e.type, e.previous) for e in events] == [
+        ("invoice.viewed", None),
+        ("invoice.updated", {"status": "sent", "updated_at": 1}),
+    ]

@@ -370,25 +370,31 @@ async def list_customers(ctx: Context, query: ListQuery) -> tuple[list[Customer]
     return await fetch_page(ctx.session, list_statement(ctx, query), ordering, query.page)
 
 
+async def balance_currency(ctx: Context, customer: Customer) -> str:
+    """CB1 when no currency is asked for: the customer's, else that of its latest issued
+    invoice, else the account's. Balances and statements both follow it."""
+    if customer.currency:
+        return customer.currency
+    latest = await ctx.session.scalar(
+        select(Invoice.currency)
+        .where(
+            Invoice.account_id == ctx.account_id,
+            Invoice.customer_id == customer.id,
+            Invoice.draft.is_(False),
+            Invoice.voided.is_(False),
+        )
+        .order_by(Invoice.date.desc(), Invoice.id.desc())
+        .limit(1)
+    )
+    return latest or ctx.account.currency
+
+
 async def balance(ctx: Context, customer_id: int, currency: str | None) -> dict[str, Any]:
     """customers.md §5, computed from the invoices (CB1-CB6)."""
     customer = await repository.get(ctx.session, ctx.account_id, customer_id)
-    chosen = (rules.currency(currency) if currency else None) or customer.currency
-    if chosen is None:  # CB1: the currency of the latest issued invoice, else the account's
-        chosen = (
-            await ctx.session.scalar(
-                select(Invoice.currency)
-                .where(
-                    Invoice.account_id == ctx.account_id,
-                    Invoice.customer_id == customer.id,
-                    Invoice.draft.is_(False),
-                    Invoice.voided.is_(False),
-                )
-                .order_by(Invoice.date.desc(), Invoice.id.desc())
-                .limit(1)
-            )
-            or ctx.account.currency
-        )
+    chosen = (rules.currency(currency) if currency else None) or await balance_currency(
+        ctx, customer
+    )
     mine = [Invoice.account_id == ctx.account_id, Invoice.customer_id == customer.id]
     status = status_expression(ctx.now)
     open_in_currency = [*mine, Invoice.currency == chosen, open_condition(ctx.now)]

@@ -12,7 +12,8 @@ from decimal import Decimal
 from typing import Any, Literal
 
 Snapshot = dict[str, Any]
-Kind = Literal["created", "updated", "deleted"]
+# "occurred": something happened to the object that is not a change to it (invoice.viewed).
+Kind = Literal["created", "updated", "deleted", "occurred"]
 # Keys that change on every write; a change limited to them is not an update (EV3).
 IGNORED_FOR_CHANGE = frozenset({"updated_at"})
 _MISSING = object()
@@ -87,9 +88,32 @@ class EventBuffer:
 
     def _latest(self, object_type: str, object_id: int | str) -> PendingEvent | None:
         for event in reversed(self.pending):
+            if event.kind == "occurred":
+                continue  # stands alone: never absorbs a later change
             if event.object_type == object_type and event.object_id == object_id:
                 return event
         return None
+
+    def occurred(
+        self,
+        event_type: str,
+        object_type: str,
+        object_id: int | str,
+        snapshot: Snapshot,
+        related: Sequence[tuple[str, int | str]] | None = None,
+    ) -> None:
+        """An event that reports something done to the object rather than a change to it
+        (`invoice.viewed`, EV7): recorded as is, in order, never coalesced."""
+        self.pending.append(
+            PendingEvent(
+                "occurred",
+                event_type,
+                object_type,
+                object_id,
+                snapshot,
+                related=list(related or []),
+            )
+        )
 
     def created(
         self,

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from tally.documents import invoice_document_from
+from tally.documents.http import document_pdf_response, pdf_one_doc, wants_pdf
+from tally.domain.errors import DomainError
+from tally.emails.service import send_invoice
 from tally.http.context import RequestContext, parse_id, request_context
 from tally.http.docs import body_doc, list_doc, one_doc
 from tally.http.listing import read_expand, read_list_query
@@ -43,7 +49,13 @@ async def _one(ctx: RequestContext, document: Document, status: int) -> Response
 async def create_invoice(
     request: Request, ctx: RequestContext = Depends(request_context)
 ) -> Response:
-    document = await service.create(ctx, await _invoice_input(request))
+    data = await _invoice_input(request)
+    document = await service.create(ctx, data)
+    if data.send:
+        # EM11: an empty-body send once saved; a refused send (no recipients, ...) leaves
+        # the invoice created and records no email. Refusals come before any write.
+        with contextlib.suppress(DomainError):
+            await send_invoice(ctx, document.invoice.id, {})
     return await _one(ctx, document, 201)
 
 
@@ -57,11 +69,13 @@ async def list_invoices(
     return ctx.list_response(items, total, query)
 
 
-@router.get("/invoices/{invoice_id}", **one_doc(InvoiceOut))
+@router.get("/invoices/{invoice_id}", **pdf_one_doc(InvoiceOut))
 async def retrieve_invoice(
     invoice_id: str, ctx: RequestContext = Depends(request_context)
 ) -> Response:
     document = await service.retrieve(ctx, parse_id(invoice_id, OBJECT))
+    if wants_pdf(ctx.request):  # C17, U3: drafts and voided invoices too
+        return await document_pdf_response(await invoice_document_from(ctx, document))
     return await _one(ctx, document, 200)
 
 

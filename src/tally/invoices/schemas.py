@@ -69,6 +69,8 @@ class InvoiceInput(Input):
     draft: OptionalFlag = None
     closed: OptionalFlag = None
     sent: OptionalFlag = None
+    # EM11, create only (write-only): email the invoice once it is saved.
+    send: OptionalFlag = None
     items: RateList = None
     notes: Text = Field(default=None, max_length=10_000)
     discounts: RateList = None

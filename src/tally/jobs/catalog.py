@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from tally.emails.delivery import deliver_email
 from tally.invoices.past_due import mark_past_due
 from tally.jobs.queue import Handler
 
 HANDLERS: dict[str, Handler] = {
+    "deliver_email": deliver_email,  # emails.md EM10
     "mark_past_due": mark_past_due,
 }
 

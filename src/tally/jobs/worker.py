@@ -134,6 +134,27 @@ class Worker:
             .scalar_subquery()
         )
         async with self.database.session(write=True) as session:
+            # A job whose worker died on its last allowed attempt is not run again: a job
+            # that kills its worker every time must end up failed, not retried forever.
+            lost = [
+                Job.status == "running",
+                Job.lease_until < wall,
+                Job.attempts >= Job.max_attempts,
+            ]
+            if account_id is not None:
+                lost.append(Job.account_id == account_id)
+            await session.execute(
+                update(Job)
+                .where(*lost)
+                .values(
+                    status="failed",
+                    lease_until=None,
+                    worker=None,
+                    finished_at=now,
+                    updated_at=now,
+                    last_error="The worker running the last attempt stopped before it finished.",
+                )
+            )
             job = await session.scalar(
                 update(Job)
                 .where(Job.id == next_id)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from tally.documents import payment_receipt_document
+from tally.documents.http import document_pdf_response, pdf_one_doc, wants_pdf
 from tally.http.context import RequestContext, parse_id, request_context
 from tally.http.docs import body_doc, list_doc, one_doc
 from tally.http.listing import read_expand, read_list_query
@@ -61,11 +63,13 @@ async def list_payments(
     return ctx.list_response(items, total, query)
 
 
-@router.get("/payments/{payment_id}", **one_doc(PaymentOut))
+@router.get("/payments/{payment_id}", **pdf_one_doc(PaymentOut))
 async def retrieve_payment(
     payment_id: str, ctx: RequestContext = Depends(request_context)
 ) -> Response:
     payment = await service.retrieve(ctx, parse_id(payment_id, OBJECT))
+    if wants_pdf(ctx.request):  # C17: the receipt
+        return await document_pdf_response(await payment_receipt_document(ctx, payment))
     return await _one(ctx, payment, 200)
 
 

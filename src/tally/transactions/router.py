@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from tally.documents import transaction_receipt_document
+from tally.documents.http import document_pdf_response, pdf_one_doc, wants_pdf
 from tally.http.context import RequestContext, parse_id, request_context
 from tally.http.docs import body_doc, list_doc, one_doc
 from tally.http.listing import read_expand, read_list_query
@@ -42,11 +44,13 @@ async def list_transactions(
     return ctx.list_response(items, total, query)
 
 
-@router.get("/transactions/{transaction_id}", **one_doc(TransactionOut))
+@router.get("/transactions/{transaction_id}", **pdf_one_doc(TransactionOut))
 async def retrieve_transaction(
     transaction_id: str, ctx: RequestContext = Depends(request_context)
 ) -> Response:
     transaction = await service.retrieve(ctx, parse_id(transaction_id, OBJECT))
+    if wants_pdf(ctx.request):  # C17: the receipt (a payment's split shows its payment's)
+        return await document_pdf_response(await transaction_receipt_document(ctx, transaction))
     return await _one(ctx, transaction, 200)
 
 
