@@ -30,6 +30,17 @@ from tally.models import Account, Sequence
 
 
 async def _locked_sequence(session: AsyncSession, account_id: int, kind: str) -> Sequence:
+    locked = (
+        select(Sequence)
+        .where(Sequence.account_id == account_id, Sequence.kind == kind)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    sequence = (await session.execute(locked)).scalar_one_or_none()
+    if sequence is not None:
+        return sequence  # the usual case: one statement
+    # The first number of this kind: create the row (a concurrent first create may win the
+    # insert; ours then does nothing) and lock whichever row is there.
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     await session.execute(
@@ -37,14 +48,7 @@ async def _locked_sequence(session: AsyncSession, account_id: int, kind: str) ->
         .values(account_id=account_id, kind=kind, next_value=1)
         .on_conflict_do_nothing(index_elements=["account_id", "kind"])
     )
-    return (
-        await session.execute(
-            select(Sequence)
-            .where(Sequence.account_id == account_id, Sequence.kind == kind)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one()
+    return (await session.execute(locked)).scalar_one()
 
 
 async def allocate_number(

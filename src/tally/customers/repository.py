@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally.domain.customers import MAX_HIERARCHY_LEVELS
@@ -20,6 +20,8 @@ async def get(
     *,
     lock: bool | Literal["share", "update"] = False,
 ) -> Customer:
+    if not lock and (loaded := _loaded(session, account_id, customer_id)) is not None:
+        return loaded  # the same object the query below would return, without the query
     statement = select(Customer).where(
         Customer.account_id == account_id, Customer.id == customer_id
     )
@@ -40,6 +42,22 @@ async def get(
     if customer is None:
         raise NotFound("Customer", customer_id)
     return customer
+
+
+def _loaded(session: AsyncSession, account_id: int, customer_id: int) -> Customer | None:
+    """The customer if this session already holds it, fully loaded and not being deleted.
+
+    An unlocked SELECT by id returns the session's own object unchanged (no
+    populate_existing), so reusing it only saves the round trip.
+    """
+    sync = session.sync_session
+    found = sync.identity_map.get(sync.identity_key(Customer, customer_id))
+    if not isinstance(found, Customer):
+        return None
+    state = inspect(found)
+    if state.unloaded or state.deleted or found in sync.deleted:
+        return None
+    return found if found.account_id == account_id else None
 
 
 async def number_in_use(

@@ -99,6 +99,16 @@ def decimal_text(value: Decimal) -> str:
     Trailing zeros are stripped from the text rather than with Decimal.normalize(), which
     rounds to the context precision (28 digits) and would change long values.
     """
+    text = str(value)
+    if "E" in text or not text[-1].isdigit():
+        return _decimal_text_slow(value)  # exponent notation, NaN or infinity
+    # Plain notation already (the common case, and several times faster than format()).
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _decimal_text_slow(value: Decimal) -> str:
     if value == value.to_integral_value():
         return str(int(value))
     text = format(value, "f")

@@ -72,8 +72,8 @@ def storable_minor(amount: Decimal, currency: str, param: str = "amount") -> int
 
 def from_minor(minor: int, exp: int) -> Decimal:
     """Minor units back to a decimal amount in major units (exact)."""
-    with localcontext(MONEY_CONTEXT):
-        return Decimal(minor).scaleb(-exp) if exp else Decimal(minor)
+    # The context's own method: the same exact result without swapping the thread's context.
+    return MONEY_CONTEXT.scaleb(Decimal(minor), -exp) if exp else Decimal(minor)
 
 
 def multiply(a: Decimal, b: Decimal) -> Decimal:

@@ -61,7 +61,8 @@ class ExactDecimal(TypeDecorator[Decimal]):
         if value is None:
             return None
         # NUMERIC(38, 12) pads with zeros; keep the value, drop the padding.
-        return Decimal(decimal_text(Decimal(str(value))))
+        exact = value if isinstance(value, Decimal) else Decimal(str(value))
+        return Decimal(decimal_text(exact))
 
 
 # JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
