@@ -15,6 +15,9 @@ Routes (all behind the same API-key lookup tally does, one SELECT by key digest)
                             customer again and its credit balance, the event and its
                             associations.
 - GET  /invoices/{id}       B2 (expand=customer): invoice, lines, rates, customer, credit.
+                            B5 (Accept: application/pdf): invoice, lines, rates, customer
+                            (no credit: tally reads none for a PDF), then the same HTML
+                            template and HTML->PDF path as tally (see `invoice_pdf`).
 - GET  /invoices            B3: count, page of invoices, their lines and rates.
 - POST /payments            B4: customer, payment, invoice under lock with lines and rates,
                             transaction, invoice amount_paid and balance, pending check,
@@ -28,10 +31,13 @@ Run (bench/perf.py does this):
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import json
 import secrets
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -103,9 +109,21 @@ def create_app() -> FastAPI:
     database = Database(settings)
     is_sqlite = settings.is_sqlite
     upsert = sqlite_insert if is_sqlite else pg_insert
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # As tally does at startup: what startup built stays out of every GC scan.
+        gc.freeze()
+        yield
+        await database.dispose()
+
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
 
     async def principal(session: Any, request: Request) -> int | None:
+        account = await principal_account(session, request)
+        return None if account is None else int(account.id)
+
+    async def principal_account(session: Any, request: Request) -> Account | None:
         header = request.headers.get("authorization", "")
         if not header.startswith("Basic "):
             return None
@@ -118,7 +136,7 @@ def create_app() -> FastAPI:
                 .where(ApiKey.digest == digest, ApiKey.revoked_at.is_(None))
             )
         ).first()
-        return None if row is None else int(row[1].id)
+        return None if row is None else row[1]
 
     async def invoice_parts(session: Any, ids: list[int]) -> tuple[list[Any], list[Any]]:
         lines = (
@@ -342,8 +360,89 @@ def create_app() -> FastAPI:
             await session.commit()
         return _json(answer, 201)
 
+    async def invoice_pdf(invoice_id: int, request: Request) -> Response:
+        """B5. The render itself is the work being measured, so this uses tally's own
+        template (`invoice.html`), `render_html` and `pdf_bytes` (WeasyPrint with the bundled
+        fonts on the one PDF thread); only the view is filled in with the minimum.
+        Imported here so that the other scenarios' memory figures do not carry them."""
+        from tally.documents import format as fmt
+        from tally.documents import views
+        from tally.documents.render import pdf_bytes, render_html
+
+        async with database.session(write=False) as session:
+            account = await principal_account(session, request)
+            if account is None:
+                return _json({"error": "unauthorized"}, 401)
+            row = (
+                await session.execute(
+                    select(INVOICES).where(
+                        INVOICES.c.account_id == account.id, INVOICES.c.id == invoice_id
+                    )
+                )
+            ).one()
+            lines, rates = await invoice_parts(session, [row.id])
+            customer = (
+                await session.execute(
+                    select(CUSTOMERS).where(
+                        CUSTOMERS.c.account_id == account.id, CUSTOMERS.c.id == row.customer_id
+                    )
+                )
+            ).one()
+        currency = row.currency
+        totals = [views.AmountRow("Subtotal", fmt.money(row.subtotal, currency))]
+        totals += [
+            views.AmountRow(
+                f"{(r.rate or {}).get('name', r.kind)} ({(r.rate or {}).get('value')}%)",
+                fmt.money(-r.amount if r.kind == "discount" else r.amount, currency),
+            )
+            for r in rates
+        ]
+        totals.append(views.AmountRow("Total", fmt.money(row.total, currency), strong=True))
+        view = views.InvoiceView(
+            page=views.Page(
+                kind="invoice",
+                title=f"Invoice {row.number}",
+                lang="en",
+                paper="letter",
+                account=views.Party(name=account.name),
+                links=(),
+                status="open",
+                status_label="Open",
+                notice=None,
+            ),
+            number=row.number,
+            customer=views.Party(name=customer.name, number=customer.number),
+            ship_to=None,
+            fields=(
+                views.Field("Invoice number", row.number),
+                views.Field("Invoice date", fmt.date_text(row.date, account.time_zone) or ""),
+            ),
+            lines=tuple(
+                views.LineView(
+                    name=li.name,
+                    description=li.description or None,
+                    quantity=str(li.quantity),
+                    unit_cost=fmt.unit_money(li.unit_cost, currency),
+                    amount=fmt.money(li.amount, currency),
+                )
+                for li in lines
+            ),
+            totals=tuple(totals),
+            balance=fmt.money(row.balance, currency),
+            notes=None,
+        )
+        html = render_html("invoice.html", page=view.page, view=view)
+        pdf = await pdf_bytes(html)
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{row.number}.pdf"'},
+        )
+
     @app.get("/invoices/{invoice_id}")
     async def get_invoice(invoice_id: int, request: Request) -> Response:
+        if "application/pdf" in request.headers.get("accept", ""):
+            return await invoice_pdf(invoice_id, request)
         async with database.session(write=False) as session:
             account_id = await principal(session, request)
             if account_id is None:

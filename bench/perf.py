@@ -56,6 +56,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from seed_sql import create_rates, seed_sql, verify
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/tally_bench"
@@ -67,8 +70,21 @@ SCENARIO_GROUPS = {
     "B2": ["B2"],
     "B3": ["B3first", "B3deep"],
     "B4": ["B4hot", "B4spread"],
+    "B5": ["B5x1", "B5x4"],
 }
-CLIENTS = {"B1x1": 1, "B1x16": 16, "B2": 8, "B3first": 8, "B3deep": 8, "B4hot": 32, "B4spread": 32}
+CLIENTS = {
+    "B1x1": 1,
+    "B1x16": 16,
+    "B2": 8,
+    "B3first": 8,
+    "B3deep": 8,
+    "B4hot": 32,
+    "B4spread": 32,
+    "B5x1": 1,
+    "B5x4": 4,
+}
+SOAK_CLIENTS = 8
+SOAK_SAMPLE_SECONDS = 2.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -227,8 +243,10 @@ class Seed:
     key: str
     customers: list[int] = field(default_factory=list)
     invoices: list[tuple[int, int]] = field(default_factory=list)  # (invoice id, customer id)
+    payable: list[tuple[int, int]] = field(default_factory=list)  # open, balance to pay
+    ten_line: list[int] = field(default_factory=list)  # invoices with exactly 10 lines
     big_customer: int = 0
-    big_count: int = 0
+    big_count: int = 0  # the big customer's not_sent invoices (X-Total-Count of B3's list)
 
 
 def invoice_body(customer: int, lines: int, rng: random.Random) -> dict[str, Any]:
@@ -261,9 +279,7 @@ async def seed(base_url: str, key: str, scale: str) -> Seed:
             data: dict[str, Any] = response.json()
             return data
 
-        await post("/tax_rates", {"id": "bench-vat", "name": "VAT", "value": 7.25})
-        await post("/tax_rates", {"id": "bench-state", "name": "State", "value": 2.5})
-        await post("/coupons", {"id": "bench-ten", "name": "Ten off", "value": 10})
+        await create_rates(http)
 
         async def pool(jobs: list[Any], work: Any) -> list[Any]:
             out: list[Any] = [None] * len(jobs)
@@ -290,10 +306,43 @@ async def seed(base_url: str, key: str, scale: str) -> Seed:
         started = time.monotonic()
         invoices = await pool(bodies, lambda body: post("/invoices", body))
         result.invoices = [(i["id"], i["customer"]) for i in invoices]
-        result.big_count = owners.count(result.big_customer)
+        result.payable = result.invoices
+        result.ten_line = [i["id"] for i in invoices if len(i["items"]) == 10]
         elapsed = time.monotonic() - started
         print(f"  seeded {n_customers} customers, {n_invoices} invoices in {elapsed:.1f} s")
     return result
+
+
+async def seed_with_sql(base_url: str, key: str, url: str, scale: str) -> Seed:
+    n_customers, n_invoices = SCALES[scale]
+    seeded = await seed_sql(base_url, key, url, customers=n_customers, invoices=n_invoices)
+    problems = await verify(base_url, key, seeded) + await payment_invariants(url)
+    print(f"  seed check through the API: {'OK' if not problems else problems[:10]}")
+    if problems:
+        raise SystemExit("the SQL seed does not read back as tally would have written it")
+    return Seed(
+        key,
+        customers=seeded.customers,
+        invoices=seeded.invoices,
+        payable=seeded.payable,
+        ten_line=seeded.ten_line,
+        big_customer=seeded.big_customer,
+    )
+
+
+async def count_listing(base_url: str, seed: Seed) -> int:
+    """X-Total-Count of B3's listing, through tally (so B3deep asks for the real last page)."""
+    async with httpx.AsyncClient(base_url=base_url, auth=(seed.key, ""), timeout=60) as http:
+        response = await http.get(
+            "/invoices",
+            params={
+                "filter[status]": "not_sent",
+                "filter[customer]": str(seed.big_customer),
+                "per_page": "1",
+            },
+        )
+        response.raise_for_status()
+        return int(response.headers["X-Total-Count"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -302,10 +351,11 @@ async def seed(base_url: str, key: str, scale: str) -> Seed:
 
 
 def requests_for(scenario: str, seed: Seed, rng: random.Random) -> Any:
-    """A function returning (method, path, params, json body) for the next request."""
+    """A function returning (method, path, params, json body, headers) for the next request."""
     b1 = invoice_body(seed.big_customer, 10, rng)
-    hot = seed.invoices[0]
-    spread = rng.sample(seed.invoices, min(1_000, len(seed.invoices)))
+    hot = seed.payable[0]
+    spread = rng.sample(seed.payable, min(1_000, len(seed.payable)))
+    pdf = {"Accept": "application/pdf"}
     last_page = max(1, seed.big_count // 100)
     listing = {
         "filter[status]": "not_sent",
@@ -323,26 +373,38 @@ def requests_for(scenario: str, seed: Seed, rng: random.Random) -> Any:
             "applied_to": [{"type": "invoice", "invoice": invoice, "amount": 0.01}],
         }
 
-    def next_request() -> tuple[str, str, dict[str, str] | None, dict[str, Any] | None]:
+    def next_request() -> tuple[
+        str, str, dict[str, str] | None, dict[str, Any] | None, dict[str, str] | None
+    ]:
         if scenario.startswith("B1"):
-            return "POST", "/invoices", None, {**b1, "customer": rng.choice(seed.customers)}
+            return "POST", "/invoices", None, {**b1, "customer": rng.choice(seed.customers)}, None
         if scenario == "B2":
             invoice = rng.choice(seed.invoices)[0]
-            return "GET", f"/invoices/{invoice}", {"expand": "customer"}, None
+            return "GET", f"/invoices/{invoice}", {"expand": "customer"}, None, None
         if scenario == "B3first":
-            return "GET", "/invoices", listing, None
+            return "GET", "/invoices", {**listing, "page": "1"}, None, None
         if scenario == "B3deep":
-            return "GET", "/invoices", {**listing, "page": str(last_page)}, None
+            return "GET", "/invoices", {**listing, "page": str(last_page)}, None, None
         if scenario == "B4hot":
-            return "POST", "/payments", None, payment(hot)
-        return "POST", "/payments", None, payment(rng.choice(spread))
+            return "POST", "/payments", None, payment(hot), None
+        if scenario.startswith("B5"):
+            return "GET", f"/invoices/{rng.choice(seed.ten_line)}", None, None, pdf
+        return "POST", "/payments", None, payment(rng.choice(spread)), None
 
     return next_request
 
 
 async def drive(
-    base_url: str, scenario: str, seed: Seed, clients: int, duration: float
+    base_url: str,
+    scenario: str,
+    seed: Seed,
+    clients: int,
+    duration: float,
+    total: int = 0,
+    progress: Any = None,
 ) -> dict[str, Any]:
+    """Load for `duration` seconds after a warm-up; with `total`, exactly that many requests
+    instead (no warm-up), counting them in the shared `progress` value as they complete."""
     rng = random.Random(scenario)
     next_request = requests_for(scenario, seed, rng)
     latencies: list[float] = []
@@ -352,19 +414,30 @@ async def drive(
         base_url=base_url, auth=(seed.key, ""), timeout=60, limits=limits
     ) as http:
         start = time.monotonic()
-        measure_from = start + WARMUP_SECONDS
-        stop_at = measure_from + duration
+        # A PDF worker's first render sets up WeasyPrint (fonts, stylesheets): warm up longer.
+        warmup = 3 * WARMUP_SECONDS if scenario.startswith("B5") else WARMUP_SECONDS
+        measure_from = start + (0 if total else warmup)
+        stop_at = float("inf") if total else measure_from + duration
+        budget = iter(range(total)) if total else None
+        pdf = scenario.startswith("B5")
 
         async def client() -> None:
             while (now := time.monotonic()) < stop_at:
-                method, path, params, body = next_request()
+                if budget is not None and next(budget, None) is None:
+                    return
+                method, path, params, body, headers = next_request()
                 try:
-                    response = await http.request(method, path, params=params, json=body)
-                    ok = response.is_success
+                    response = await http.request(
+                        method, path, params=params, json=body, headers=headers
+                    )
+                    ok = response.is_success and (not pdf or response.content.startswith(b"%PDF-"))
                     problem = f"{response.status_code} {response.text[:160]}"
                 except httpx.TransportError as exc:
                     ok, problem = False, repr(exc)
                 end = time.monotonic()
+                if progress is not None:
+                    with progress.get_lock():
+                        progress.value += 1
                 if now >= measure_from:
                     if ok:
                         latencies.append(end - now)
@@ -390,20 +463,38 @@ async def drive(
     }
 
 
-def load_process(args: tuple[Any, ...], queue: Any) -> None:
-    queue.put(asyncio.run(drive(*args)))
+def load_process(args: tuple[Any, ...], queue: Any, progress: Any = None) -> None:
+    queue.put(asyncio.run(drive(*args, progress=progress)))
 
 
-def run_load(base_url: str, scenario: str, seed: Seed, duration: float) -> dict[str, Any]:
+def run_load(
+    base_url: str,
+    scenario: str,
+    seed: Seed,
+    duration: float,
+    *,
+    clients: int = 0,
+    total: int = 0,
+    on_progress: Any = None,
+) -> dict[str, Any]:
+    """Run the load generator in its own process; `on_progress(count)` is called every
+    SOAK_SAMPLE_SECONDS with the number of requests done so far (for the soak run)."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
+    progress = context.Value("q", 0)
     process = context.Process(
         target=load_process,
-        args=((base_url, scenario, seed, CLIENTS[scenario], duration), queue),
+        args=((base_url, scenario, seed, clients or CLIENTS[scenario], duration, total), queue),
+        kwargs={"progress": progress},
     )
     process.start()
+    while on_progress is not None and process.is_alive() and queue.empty():
+        on_progress(progress.value)
+        time.sleep(SOAK_SAMPLE_SECONDS)
     result: dict[str, Any] = queue.get()
     process.join()
+    if on_progress is not None:
+        on_progress(progress.value)
     return result
 
 
@@ -444,6 +535,61 @@ async def payment_invariants(url: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
+def soak(app: App, seed: Seed, total: int) -> None:
+    """The memory-flat run: `total` B2 requests to tally, each worker's RSS sampled."""
+    base = app.start(free_port())
+    pids = app.workers()
+    samples: list[tuple[int, dict[int, int]]] = []
+
+    def sample(done: int) -> None:
+        samples.append((done, {pid: status_kb(pid, "VmRSS") for pid in pids}))
+
+    print(f"  soak: {total} B2 requests, {SOAK_CLIENTS} clients, workers {pids}")
+    started = time.monotonic()
+    try:
+        result = run_load(
+            base, "B2", seed, 0, clients=SOAK_CLIENTS, total=total, on_progress=sample
+        )
+        peaks = {pid: status_kb(pid, "VmHWM") for pid in pids}
+    finally:
+        app.stop()
+    elapsed = time.monotonic() - started
+    print(
+        f"  {result['requests']} ok, {result['errors']} errors in {elapsed:.0f} s "
+        f"({result['requests'] / elapsed:.0f} req/s), p50 {result['p50']:.1f} ms, "
+        f"p99 {result['p99']:.1f} ms"
+    )
+    for error in result["error_samples"]:
+        print(f"      error: {error}")
+
+    def at(fraction: float) -> dict[int, int]:
+        goal = fraction * total
+        return next((rss for done, rss in samples if done >= goal), samples[-1][1])
+
+    marks = {f"{round(f * 100)}%": at(f) for f in (0.1, 0.5, 1.0)}
+    print(f"\nSoak ({total} requests): RSS per worker, MB\n")
+    print(f"{'worker':>8} | {'10%':>6} {'50%':>6} {'100%':>6} | {'growth':>7} {'peak':>6} slope")
+    for pid in pids:
+        values = {mark: rss[pid] / 1024 for mark, rss in marks.items()}
+        # MB per 10k requests over the samples after 10 % (least squares).
+        points = [(d, r[pid] / 1024) for d, r in samples if d >= 0.1 * total and r[pid]]
+        slope = float("nan")
+        if len(points) > 2:
+            mx = sum(d for d, _ in points) / len(points)
+            my = sum(r for _, r in points) / len(points)
+            var = sum((d - mx) ** 2 for d, _ in points)
+            slope = sum((d - mx) * (r - my) for d, r in points) / var * 10_000 if var else 0.0
+        print(
+            f"{pid:>8} | {values['10%']:>6.1f} {values['50%']:>6.1f} {values['100%']:>6.1f} | "
+            f"{values['100%'] - values['10%']:>+7.1f} {peaks[pid] / 1024:>6.1f} "
+            f"{slope:+.2f} MB/10k req"
+        )
+    print(
+        "\ngrowth = RSS at 100 % minus RSS at 10 %; peak = VmHWM; slope = least-squares trend "
+        f"of the {len(samples)} samples (every {SOAK_SAMPLE_SECONDS:g} s) after 10 %."
+    )
+
+
 def fmt_ratio(value: float, ceiling: float) -> str:
     return f"{value / ceiling:.2f}" if ceiling else "-"
 
@@ -456,8 +602,24 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--scale", choices=sorted(SCALES), default="small")
+    parser.add_argument(
+        "--seeder",
+        choices=["api", "sql"],
+        default=None,
+        help="seed through the API or with bench/seed_sql.py (default: api for small, sql for "
+        "full)",
+    )
+    parser.add_argument(
+        "--soak",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead of the scenarios: send N B2 requests to tally and report each worker's "
+        "RSS at 10 %%, 50 %% and 100 %% of the run",
+    )
     parser.add_argument("--log", default=None, help="server logs (default: a temp file)")
     args = parser.parse_args()
+    seeder = args.seeder or ("sql" if args.scale == "full" else "api")
 
     scenarios = []
     for name in args.scenarios.split(","):
@@ -477,7 +639,7 @@ def main() -> None:
     log_path = Path(args.log) if args.log else Path(temp_dir) / "servers.log"
     log = log_path.open("ab")
     safe_url = make_url(url).render_as_string(hide_password=True)
-    print(f"Database {safe_url}, {args.workers} worker(s), scale {args.scale}")
+    print(f"Database {safe_url}, {args.workers} worker(s), scale {args.scale} ({seeder} seed)")
 
     tally(env, "migrate")
     key = re.search(r"API key \d+: (\S+)", tally(env, "accounts", "create", "--name", "Bench"))
@@ -511,8 +673,19 @@ def main() -> None:
     invariant_problems: list[str] = []
     try:
         base = apps[0].start(free_port())
-        seeded = asyncio.run(seed(base, key.group(1), args.scale))
+        if seeder == "sql":
+            seeded = asyncio.run(seed_with_sql(base, key.group(1), url, args.scale))
+        else:
+            seeded = asyncio.run(seed(base, key.group(1), args.scale))
+        seeded.big_count = asyncio.run(count_listing(base, seeded))
+        print(
+            f"  B3 listing: {seeded.big_count} invoices, deep page "
+            f"{max(1, seeded.big_count // 100)} of per_page 100"
+        )
         apps[0].stop()
+        if args.soak:
+            soak(apps[0], seeded, args.soak)
+            return
         for scenario in scenarios:
             for app in apps:
                 base = app.start(free_port())
@@ -561,6 +734,14 @@ def main() -> None:
         "\nthr x = tally/ceiling throughput (< 1: tally slower); p50 x, p99 x, RSS x = "
         "tally/ceiling (> 1: tally slower/bigger). RSS = peak of the busiest worker."
     )
+    if "B3first" in scenarios and "B3deep" in scenarios:
+        print(f"\nB3 deep page {max(1, seeded.big_count // 100)} vs page 1 (p50, target <= 2x):")
+        for name in ("tally", "ceiling"):
+            first, deep = results["B3first", name]["p50"], results["B3deep", name]["p50"]
+            print(
+                f"  {name:<8} first {first:7.1f} ms  deep {deep:7.1f} ms  "
+                f"deep/first {fmt_ratio(deep, first)}"
+            )
     if invariant_problems:
         print(f"\nB4 invariant violations ({len(invariant_problems)}):")
         for problem in invariant_problems[:20]:
