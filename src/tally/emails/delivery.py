@@ -27,7 +27,7 @@ from sqlalchemy import select
 from tally.config import Settings
 from tally.domain.event_types import ACTOR_SCHEDULER
 from tally.domain.events import EventBuffer
-from tally.emails.service import email_event
+from tally.emails.service import record_email_event
 from tally.events.recorder import store_events
 from tally.jobs.queue import JobRun
 from tally.models import Email, EmailMessage
@@ -150,9 +150,9 @@ async def _record(run: JobRun, account_id: int, row_ids: list[int], outcome: Out
             state, reason = _new_state(run, row.email, outcome)
             row.state, row.reject_reason, row.updated_at = state, reason, run.now
             if state == "sent":
-                buffer.pending.append(email_event(row, "email.sent"))
+                record_email_event(buffer, row, "email.sent")
             elif state == "rejected":
-                buffer.pending.append(email_event(row, "email.not_sent"))
+                record_email_event(buffer, row, "email.not_sent")
         await store_events(session, account_id, run.now, ACTOR_SCHEDULER, buffer)
         await session.commit()
 

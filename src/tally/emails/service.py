@@ -32,7 +32,7 @@ from tally.documents.format import date_text
 from tally.domain import emails as rules
 from tally.domain.coerce import parse_timestamp
 from tally.domain.errors import InvalidRequest, NotFound
-from tally.domain.events import PendingEvent
+from tally.domain.events import EventBuffer
 from tally.domain.iso import currency_codes
 from tally.domain.money import format_money
 from tally.emails.mime import Attachment, build_message, render_body, to_bytes
@@ -91,15 +91,13 @@ def email_json(email: Email) -> dict[str, Any]:
     }
 
 
-def email_event(email: Email, event_type: str) -> PendingEvent:
+def record_email_event(events: EventBuffer, email: Email, event_type: str) -> None:
     """`email.sent` / `email.not_sent` (events_webhooks.md §4), linked to the customer and
     the document that was sent."""
     related: list[tuple[str, int | str]] = [(email.document_type, email.document_id)]
     if email.customer_id is not None:
         related.append(("customer", email.customer_id))
-    return PendingEvent(
-        "created", event_type, "email", email.public_id, email_json(email), related=related
-    )
+    events.occurred(event_type, "email", email.public_id, email_json(email), related=related)
 
 
 # ---------------------------------------------------------------------------- one send
@@ -221,7 +219,7 @@ async def _deliver(
         )
     else:
         for row in rows:  # outbox: recorded as sent, nothing leaves the machine
-            ctx.events.pending.append(email_event(row, "email.sent"))
+            record_email_event(ctx.events, row, "email.sent")
     return rows
 
 
