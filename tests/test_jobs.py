@@ -446,3 +446,37 @@ def test_due_hook_runs_only_the_callers_jobs(api: Any, other_api: Any, db_url: s
 
     assert run(statuses()) == {mine: "done", theirs: "queued"}
     assert other_api.post("/_test/jobs/due/run").json()["ran"] == 1
+
+
+def test_an_idle_pass_does_not_touch_the_schedules_until_a_tick_is_due(db_url: str) -> None:
+    """Between ticks the worker writes nothing: on SQLite every write takes the database lock."""
+    from sqlalchemy import event
+
+    name = f"idle-{uuid.uuid4().hex[:12]}"
+    statements: list[str] = []
+
+    async def main() -> None:
+        settings = settings_for(db_url)
+        database = Database(settings)
+
+        @event.listens_for(database.engine.sync_engine, "before_cursor_execute")
+        def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if "job_schedules" in statement:
+                statements.append(statement)
+
+        clock = Clock()
+        clock.set(1_950_000_000)
+        worker = Worker(database, clock, settings, {}, {name: 60})
+        try:
+            await worker.schedule_periodic()  # first pass: creates the row, takes the tick
+            first = len(statements)
+            clock.set(1_950_000_030)
+            await worker.run_due(account_id=None, limit=0)
+            assert len(statements) == first  # nothing due: no statement at all
+            clock.set(1_950_000_060)
+            await worker.run_due(account_id=None, limit=0)
+            assert len(statements) > first  # the next tick is due: it is taken
+        finally:
+            await database.dispose()
+
+    run(main())

@@ -17,7 +17,7 @@ import socket
 import time
 from collections.abc import Mapping
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -47,6 +47,9 @@ class Worker:
         self.periodic = periodic
         self.name = f"{socket.gethostname()}:{os.getpid()}"[:64]
         self._wakeup = asyncio.Event()
+        # The earliest next_run_at this worker has seen: until then there is no tick to take,
+        # so an idle pass writes nothing (on SQLite every write takes the database lock).
+        self._next_tick: int | None = None
 
     # ------------------------------------------------------------------ the loop
 
@@ -81,7 +84,7 @@ class Worker:
     async def run_due(self, *, account_id: int | None = None, limit: int = 100) -> int:
         """Schedule periodic ticks that are due, then run due jobs until none is left (or
         `limit` ran). With `account_id`, only that account's jobs (test hook)."""
-        if account_id is None:
+        if account_id is None and (self._next_tick is None or self.clock.now() >= self._next_tick):
             await self.schedule_periodic()
         ran = 0
         while ran < limit:
@@ -95,15 +98,19 @@ class Worker:
     # ------------------------------------------------------------------ periodic jobs
 
     async def schedule_periodic(self) -> None:
+        if not self.periodic:
+            return
         now = self.clock.now()
         insert = sqlite_insert if self.database.is_sqlite else postgres_insert
         async with self.database.session(write=True) as session:
+            if self._next_tick is None:  # first pass of this worker: make sure the rows exist
+                for name in sorted(self.periodic):
+                    await session.execute(
+                        insert(JobSchedule)
+                        .values(name=name, next_run_at=now)
+                        .on_conflict_do_nothing(index_elements=["name"])
+                    )
             for name, interval in sorted(self.periodic.items()):
-                await session.execute(
-                    insert(JobSchedule)
-                    .values(name=name, next_run_at=now)
-                    .on_conflict_do_nothing(index_elements=["name"])
-                )
                 # Only the worker whose UPDATE moves next_run_at enqueues this tick.
                 ticked = await session.scalar(
                     update(JobSchedule)
@@ -113,6 +120,9 @@ class Worker:
                 )
                 if ticked is not None:
                     enqueue(session, name=name, now=now, account_id=None, max_attempts=3)
+            self._next_tick = await session.scalar(
+                select(func.min(JobSchedule.next_run_at)).where(JobSchedule.name.in_(self.periodic))
+            )
             await session.commit()
 
     # ------------------------------------------------------------------ one job
