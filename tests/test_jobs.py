@@ -20,6 +20,7 @@ from tally.config import Settings
 from tally.db import Database
 from tally.invoices.past_due import mark_past_due
 from tally.jobs import JobRun, enqueue
+from tally.jobs.housekeeping import prune_jobs
 from tally.jobs.worker import Worker
 from tally.models import Job, JobSchedule
 from tests.support import is_postgres, new_account
@@ -480,3 +481,51 @@ def test_an_idle_pass_does_not_touch_the_schedules_until_a_tick_is_due(db_url: s
             await database.dispose()
 
     run(main())
+
+
+def test_prune_jobs_deletes_done_jobs_after_a_week_and_keeps_failed_ones(db_url: str) -> None:
+    account = new_account(db_url)
+    week = 7 * 86_400
+
+    async def main() -> dict[str, bool]:
+        settings = settings_for(db_url)
+        database = Database(settings)
+        now = 2_000_000_000
+        try:
+            async with database.session(write=True) as session:
+                rows = {
+                    "old_done": ("done", now - week - 1),
+                    "recent_done": ("done", now - week + 60),
+                    "old_failed": ("failed", now - week - 1),
+                    "queued": ("queued", None),
+                }
+                jobs = {}
+                for label, (status, finished) in rows.items():
+                    job = enqueue(session, name=label, now=now - week - 100, account_id=account.id)
+                    job.status, job.finished_at = status, finished
+                    jobs[label] = job
+                await session.commit()
+            await prune_jobs(
+                JobRun(
+                    id=None,
+                    name="prune_jobs",
+                    account_id=account.id,
+                    payload={},
+                    attempts=1,
+                    max_attempts=1,
+                    now=now,
+                    database=database,
+                    settings=settings,
+                )
+            )
+            left = await job_rows(database, [job.id for job in jobs.values()])
+            return {label: job.id in left for label, job in jobs.items()}
+        finally:
+            await database.dispose()
+
+    assert run(main()) == {
+        "old_done": False,
+        "recent_done": True,
+        "old_failed": True,
+        "queued": True,
+    }
