@@ -47,7 +47,7 @@ def _has_float(value: Any) -> bool:
     return False
 
 
-def _json_value(text: str | bytes) -> Any:
+def json_value(text: str | bytes) -> Any:
     # Most stored JSON (metadata, address lists) holds no fractional numbers: orjson reads it
     # several times faster. A float (or an integer beyond 64 bits, which orjson reads as a
     # float) means a number must stay exact: read the text again with exact decimals.
@@ -98,7 +98,7 @@ class Database:
             settings.database_url,
             # JSON columns hold API snapshots (events): decimals must stay exact both ways.
             json_serializer=_json_text,
-            json_deserializer=_json_value,
+            json_deserializer=json_value,
             **options,
         )
         if self.is_sqlite:

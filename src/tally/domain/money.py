@@ -76,6 +76,19 @@ def from_minor(minor: int, exp: int) -> Decimal:
     return MONEY_CONTEXT.scaleb(Decimal(minor), -exp) if exp else Decimal(minor)
 
 
+def minor_text(minor: int, exp: int) -> str:
+    """The JSON text of `from_minor(minor, exp)` (as `decimal_text` writes it), without a
+    Decimal: the response path writes thousands of amounts per page."""
+    if not exp:
+        return str(minor)
+    digits = str(-minor if minor < 0 else minor)
+    if len(digits) <= exp:
+        digits = "0" * (exp + 1 - len(digits)) + digits
+    fraction = digits[-exp:].rstrip("0")
+    text = f"{digits[:-exp]}.{fraction}" if fraction else digits[:-exp]
+    return f"-{text}" if minor < 0 else text
+
+
 def multiply(a: Decimal, b: Decimal) -> Decimal:
     with localcontext(MONEY_CONTEXT):
         return a * b

@@ -16,7 +16,7 @@ from tally.http.docs import body_doc, list_doc, one_doc
 from tally.http.listing import read_expand, read_list_query
 from tally.http.validation import read_input
 from tally.invoices import service
-from tally.invoices.document import Document, LineState
+from tally.invoices.document import Document, DocumentLike, LineState
 from tally.invoices.schemas import (
     READ_ONLY_REJECTED,
     InvoiceInput,
@@ -25,6 +25,7 @@ from tally.invoices.schemas import (
     LineOut,
     line_json,
 )
+from tally.jsonenc import money_fragment
 
 router = APIRouter(tags=["invoices"])
 OBJECT = "Invoice"
@@ -35,8 +36,10 @@ async def _invoice_input(request: Request) -> InvoiceInput:
     return await read_input(request, InvoiceInput, rejected=READ_ONLY_REJECTED, object_name=OBJECT)
 
 
-async def _one(ctx: RequestContext, document: Document, status: int) -> Response:
-    rendered = await service.render(ctx, [document], read_expand(ctx.request.query_params))
+async def _one(ctx: RequestContext, document: DocumentLike, status: int) -> Response:
+    rendered = await service.render(
+        ctx, [document], read_expand(ctx.request.query_params), money=money_fragment
+    )
     return await ctx.respond(status, rendered[0])
 
 
@@ -65,7 +68,9 @@ async def list_invoices(
 ) -> Response:
     query = read_list_query(request)
     documents, total = await service.list_invoices(ctx, query)
-    items = await service.render(ctx, documents, read_expand(request.query_params))
+    items = await service.render(
+        ctx, documents, read_expand(request.query_params), money=money_fragment
+    )
     return ctx.list_response(items, total, query)
 
 
@@ -73,10 +78,10 @@ async def list_invoices(
 async def retrieve_invoice(
     invoice_id: str, ctx: RequestContext = Depends(request_context)
 ) -> Response:
-    document = await service.retrieve(ctx, parse_id(invoice_id, OBJECT))
     if wants_pdf(ctx.request):  # C17, U3: drafts and voided invoices too
+        document = await service.retrieve(ctx, parse_id(invoice_id, OBJECT))
         return await document_pdf_response(await invoice_document_from(ctx, document))
-    return await _one(ctx, document, 200)
+    return await _one(ctx, await service.retrieve_view(ctx, parse_id(invoice_id, OBJECT)), 200)
 
 
 @router.patch("/invoices/{invoice_id}", **body_doc(InvoiceInput), **one_doc(InvoiceOut))
@@ -103,7 +108,7 @@ async def void_invoice(invoice_id: str, ctx: RequestContext = Depends(request_co
 
 
 def _line(document: Document, state: LineState) -> dict[str, object]:
-    return line_json(state.row, state.rates, document.exponent)
+    return line_json(state.row, state.rates, document.exponent, money=money_fragment)
 
 
 @router.get(LINES, **list_doc(LineOut))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,7 +19,6 @@ from tally.http.validation import (
     Text,
     Timestamp,
 )
-from tally.models import AppliedRate, LineItem
 
 # Sent on create or update, these are refused rather than ignored (C3.9, invoices.md §2).
 READ_ONLY_REJECTED = frozenset(
@@ -168,11 +167,65 @@ class InvoiceOut(BaseModel):
     updated_at: int
 
 
-def applied_json(rate: AppliedRate, exp: int) -> dict[str, Any]:
+class RateFields(Protocol):
+    """What rendering reads of an applied rate: an `AppliedRate` row, or a read-only view."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def amount(self) -> int: ...
+    @property
+    def rate(self) -> dict[str, Any] | None: ...
+    @property
+    def expires(self) -> int | None: ...
+    @property
+    def updated_at(self) -> int: ...
+
+
+class LineFields(Protocol):
+    """What rendering reads of a line: a `LineItem` row, or a read-only view (whose
+    quantity and unit cost may already be JSON fragments)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def catalog_item(self) -> str | None: ...
+    @property
+    def type(self) -> str | None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def quantity(self) -> object: ...
+    @property
+    def unit_cost(self) -> object: ...
+    @property
+    def amount(self) -> int: ...
+    @property
+    def discountable(self) -> bool: ...
+    @property
+    def taxable(self) -> bool: ...
+    @property
+    def metadata_(self) -> Mapping[str, str]: ...
+    @property
+    def created_at(self) -> int: ...
+    @property
+    def updated_at(self) -> int: ...
+
+
+# How an amount in minor units is written: an exact Decimal (event snapshots compare these
+# as numbers), or a ready JSON fragment on the response path.
+Money = Callable[[int, int], Any]
+
+
+def applied_json(rate: RateFields, exp: int, money: Money = from_minor) -> dict[str, Any]:
     result: dict[str, Any] = {
         "id": rate.id,
         "object": rate.kind,
-        "amount": from_minor(rate.amount, exp),
+        "amount": money(rate.amount, exp),
     }
     if rate.kind == "discount":
         result["coupon"] = rate.rate
@@ -186,10 +239,11 @@ def applied_json(rate: AppliedRate, exp: int) -> dict[str, Any]:
 
 
 def line_json(
-    line: LineItem,
-    rates: Sequence[AppliedRate],
+    line: LineFields,
+    rates: Sequence[RateFields],
     exp: int,
     catalog: Mapping[str, dict[str, Any] | None] | None = None,
+    money: Money = from_minor,
 ) -> dict[str, Any]:
     catalog_item: str | dict[str, Any] | None = line.catalog_item
     if catalog is not None and line.catalog_item is not None:
@@ -203,11 +257,11 @@ def line_json(
         "description": line.description,
         "quantity": line.quantity,
         "unit_cost": line.unit_cost,
-        "amount": from_minor(line.amount, exp),
+        "amount": money(line.amount, exp),
         "discountable": line.discountable,
-        "discounts": [applied_json(r, exp) for r in rates if r.kind == "discount"],
+        "discounts": [applied_json(r, exp, money) for r in rates if r.kind == "discount"],
         "taxable": line.taxable,
-        "taxes": [applied_json(r, exp) for r in rates if r.kind == "tax"],
+        "taxes": [applied_json(r, exp, money) for r in rates if r.kind == "tax"],
         "metadata": dict(line.metadata_),
         "created_at": line.created_at,
         "updated_at": line.updated_at,

@@ -36,14 +36,17 @@ from tally.http.validation import validate
 from tally.invoices import rates
 from tally.invoices.document import (
     Document,
+    DocumentLike,
+    DocumentView,
     LineState,
     load_documents,
+    load_views,
     recalculate,
     refresh_balance,
     status_of,
 )
 from tally.invoices.repository import get_document, number_in_use, status_expression
-from tally.invoices.schemas import InvoiceInput, LineInput, applied_json, line_json
+from tally.invoices.schemas import InvoiceInput, LineInput, Money, applied_json, line_json
 from tally.items import service as item_service
 from tally.items.repository import live_item, live_items
 from tally.models import AppliedRate, Customer, Invoice, LineItem, Transaction
@@ -124,10 +127,11 @@ def urls(ctx: Context, invoice: Invoice) -> dict[str, str | None]:
 
 def invoice_json(
     ctx: Context,
-    document: Document,
+    document: DocumentLike,
     *,
     customer: dict[str, Any] | None = None,
     catalog: dict[str, dict[str, Any] | None] | None = None,
+    money: Money = from_minor,
 ) -> dict[str, Any]:
     invoice = document.invoice
     exp = document.exponent
@@ -150,14 +154,14 @@ def invoice_json(
         "attempt_count": invoice.attempt_count,
         "next_payment_attempt": invoice.next_payment_attempt,
         "subscription": invoice.subscription_id,
-        "items": [line_json(s.row, s.rates, exp, catalog) for s in document.lines],
+        "items": [line_json(s.row, s.rates, exp, catalog, money) for s in document.lines],
         "notes": invoice.notes,
-        "subtotal": from_minor(invoice.subtotal, exp),
-        "discounts": [applied_json(r, exp) for r in document.of_kind("discount")],
-        "taxes": [applied_json(r, exp) for r in document.of_kind("tax")],
-        "shipping": [applied_json(r, exp) for r in document.of_kind("shipping")],
-        "total": from_minor(invoice.total, exp),
-        "balance": from_minor(invoice.balance, exp),
+        "subtotal": money(invoice.subtotal, exp),
+        "discounts": [applied_json(r, exp, money) for r in document.of_kind("discount")],
+        "taxes": [applied_json(r, exp, money) for r in document.of_kind("tax")],
+        "shipping": [applied_json(r, exp, money) for r in document.of_kind("shipping")],
+        "total": money(invoice.total, exp),
+        "balance": money(invoice.balance, exp),
         "ship_to": invoice.ship_to,
         "payment_plan": None,  # payment_plans.md
         "payment_source": None,  # payment_sources.md
@@ -179,9 +183,15 @@ async def event_snapshot(ctx: Context, document: Document) -> dict[str, Any]:
 
 
 async def render(
-    ctx: Context, documents: Sequence[Document], expand: set[str]
+    ctx: Context,
+    documents: Sequence[DocumentLike],
+    expand: set[str],
+    *,
+    money: Money = from_minor,
 ) -> list[dict[str, Any]]:
-    """Invoices as JSON with `expand=customer` and `expand=items.catalog_item` (C10)."""
+    """Invoices as JSON with `expand=customer` and `expand=items.catalog_item` (C10).
+
+    Response bodies pass `money=tally.jsonenc.money_fragment`; the default keeps Decimals."""
     expanded_customers: dict[int, dict[str, Any]] = {}
     if "customer" in expand:
         expanded_customers = await customer_service.render_by_id(
@@ -203,7 +213,11 @@ async def render(
         catalog.update({i.public_id: r for i, r in zip(found, rendered_items, strict=True)})
     return [
         invoice_json(
-            ctx, d, customer=expanded_customers.get(d.invoice.customer_id), catalog=catalog
+            ctx,
+            d,
+            customer=expanded_customers.get(d.invoice.customer_id),
+            catalog=catalog,
+            money=money,
         )
         for d in documents
     ]
@@ -843,6 +857,16 @@ async def retrieve(ctx: Context, invoice_id: int) -> Document:
     return await get_document(ctx.session, ctx.account_id, invoice_id)
 
 
+async def retrieve_view(ctx: Context, invoice_id: int) -> DocumentView:
+    """`retrieve` for a response body only (plain rows, nothing to write back)."""
+    invoice = await ctx.session.scalar(
+        select(Invoice).where(Invoice.account_id == ctx.account_id, Invoice.id == invoice_id)
+    )
+    if invoice is None:
+        raise NotFound("Invoice", invoice_id)
+    return (await load_views(ctx.session, [invoice]))[invoice.id]
+
+
 async def render_by_id(ctx: Context, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """Invoices as JSON keyed by id (lines and rates in two queries), for `expand=invoice`."""
     wanted = set(ids)
@@ -977,14 +1001,15 @@ def list_statement(ctx: Context, query: ListQuery) -> Select[Any]:
 SORTABLE = {**FILTERS, **{k: FilterField(v, "int") for k, v in MONEY_FILTERS.items()}}
 
 
-async def list_invoices(ctx: Context, query: ListQuery) -> tuple[list[Document], int]:
+async def list_invoices(ctx: Context, query: ListQuery) -> tuple[list[DocumentView], int]:
+    """One page of invoices, read-only (for the response body)."""
     rows, total = await fetch_page(
         ctx.session,
         list_statement(ctx, query),
         order_by(query.sort, SORTABLE, Invoice.id),
         query.page,
     )
-    documents = await load_documents(ctx.session, rows)
+    documents = await load_views(ctx.session, rows)
     return [documents[row.id] for row in rows], total
 
 
