@@ -67,6 +67,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_db import prepare_postgres
+
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_ENV = "CRASH_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/tally_crash"
@@ -680,30 +683,6 @@ async def verify(load: Load, http: httpx.AsyncClient, url: str, sample: int) -> 
 # ---------------------------------------------------------------------------------------------
 # Setup and the run
 # ---------------------------------------------------------------------------------------------
-
-
-async def prepare_postgres(url: str) -> None:
-    """Create the database if missing, then empty its public schema."""
-    parsed = make_url(url)
-    if not parsed.database or parsed.database == "test":
-        raise SystemExit(f"refusing to use the PostgreSQL database {parsed.database!r}")
-    admin = create_async_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            exists = await connection.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
-            )
-            if not exists:
-                await connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    finally:
-        await admin.dispose()
-    engine = create_async_engine(parsed)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        await engine.dispose()
 
 
 def create_account(env: dict[str, str]) -> str:

@@ -57,6 +57,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_db import prepare_postgres
 from seed_sql import create_rates, seed_sql, verify
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,30 +91,6 @@ SOAK_SAMPLE_SECONDS = 2.0
 # ---------------------------------------------------------------------------------------------
 # Database and processes
 # ---------------------------------------------------------------------------------------------
-
-
-async def prepare_postgres(url: str) -> None:
-    """Create the database if missing, then empty its public schema."""
-    parsed = make_url(url)
-    if not parsed.database or parsed.database in ("test", "postgres"):
-        raise SystemExit(f"refusing to use the PostgreSQL database {parsed.database!r}")
-    admin = create_async_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            exists = await connection.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
-            )
-            if not exists:
-                await connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    finally:
-        await admin.dispose()
-    engine = create_async_engine(parsed)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        await engine.dispose()
 
 
 def tally(env: dict[str, str], *args: str) -> str:
